@@ -1,0 +1,37 @@
+import type { EventDefinition } from './registry';
+import { loginFailedV1, loginSucceededV1 } from './events/login';
+import { detectionTriggeredV1 } from './events/detection';
+import { incidentCreatedV1 } from './events/incident';
+import { orgCreatedV1 } from './events/org';
+
+/** Every contract Vigil knows, keyed by dataschema. */
+export const eventCatalog: readonly EventDefinition[] = [
+  loginFailedV1,
+  loginSucceededV1,
+  detectionTriggeredV1,
+  incidentCreatedV1,
+  orgCreatedV1,
+];
+
+/** Event types a producer may submit through the gateway (or to `ingest.submitted.<orgid>`). */
+export const producerEventDefinitions: readonly EventDefinition[] = [loginFailedV1, loginSucceededV1];
+
+const byDataschema = new Map(eventCatalog.map((d) => [d.dataschema, d]));
+const latestByType = new Map<string, EventDefinition>();
+for (const d of eventCatalog) {
+  const seen = latestByType.get(d.type);
+  if (!seen || seen.version < d.version) latestByType.set(d.type, d);
+}
+
+/** Resolves the contract an event claims: its `dataschema` if given, else the latest version of its type. */
+export function resolveDefinition(type: string, dataschema?: string): EventDefinition | undefined {
+  if (dataschema !== undefined) {
+    const d = byDataschema.get(dataschema);
+    return d && d.type === type ? d : undefined;
+  }
+  return latestByType.get(type);
+}
+
+export function isProducerType(type: string): boolean {
+  return producerEventDefinitions.some((d) => d.type === type);
+}

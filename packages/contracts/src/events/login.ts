@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineEvent } from '../registry';
+
+const ip = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+const principal = {
+  /** The login name that was tried (email, username). Stored as given; never a password. */
+  username: z.string().min(1).max(320).optional(),
+  /** The producer's own id for the account, when it resolved one. */
+  userId: z.string().min(1).max(128).optional(),
+  userAgent: z.string().max(1024).optional(),
+};
+
+export const loginFailedV1 = defineEvent({
+  type: 'login.failed',
+  version: 1,
+  schema: z
+    .object({
+      ip,
+      ...principal,
+      reason: z.enum(['invalid_password', 'invalid_username', 'account_locked', 'mfa_failed', 'other']).optional(),
+    })
+    .strict(),
+});
+export type LoginFailedV1 = z.infer<typeof loginFailedV1.schema>;
+
+export const loginSucceededV1 = defineEvent({
+  type: 'login.succeeded',
+  version: 1,
+  schema: z
+    .object({
+      ip,
+      ...principal,
+      mfa: z.boolean().optional(),
+    })
+    .strict(),
+});
+export type LoginSucceededV1 = z.infer<typeof loginSucceededV1.schema>;

@@ -1,0 +1,25 @@
+/**
+ * JetStream streams, one per publishing owner. Every service declares the streams it touches at start-up
+ * (idempotent create-or-update), so start order never matters. Only NATS 2.9 features are used.
+ */
+export interface StreamDefinition {
+  name: string;
+  subjects: string[];
+  /** Retention in days; events are replayable for that long. */
+  maxAgeDays: number;
+  /** JetStream publish-dedup window (Nats-Msg-Id), in minutes. */
+  duplicateWindowMinutes: number;
+}
+
+export const streams = {
+  /** Raw producer events between gateway and ingest. */
+  ingest: { name: 'VIGIL_INGEST', subjects: ['ingest.submitted.*'], maxAgeDays: 7, duplicateWindowMinutes: 10 },
+  /** Normalised security events, published by ingest per type. */
+  security: { name: 'VIGIL_SECURITY', subjects: ['login.>'], maxAgeDays: 30, duplicateWindowMinutes: 10 },
+  detections: { name: 'VIGIL_DETECTIONS', subjects: ['detection.>'], maxAgeDays: 30, duplicateWindowMinutes: 10 },
+  incidents: { name: 'VIGIL_INCIDENTS', subjects: ['incident.>'], maxAgeDays: 365, duplicateWindowMinutes: 10 },
+  orgs: { name: 'VIGIL_ORGS', subjects: ['org.>'], maxAgeDays: 3650, duplicateWindowMinutes: 10 },
+  deadLetters: { name: 'VIGIL_DEAD_LETTERS', subjects: ['deadletter.>'], maxAgeDays: 30, duplicateWindowMinutes: 2 },
+} as const satisfies Record<string, StreamDefinition>;
+
+export const allStreams: readonly StreamDefinition[] = Object.values(streams);

@@ -1,0 +1,119 @@
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { deadLetterSubject, headers as vigilHeaders, streams } from '@vigil/contracts';
+import { consumerDefaults, ensureConsumer, type ConsumerSpec } from './topology';
+import { publishRaw } from './publisher';
+import { describeError } from './errors';
+
+export type Outcome =
+  | { kind: 'ack' }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'dead-letter'; reason: string };
+
+export const ack: Outcome = { kind: 'ack' };
+
+/** Handles a micro-batch (everything available right now, up to batchSize); one outcome per message, in order. */
+export type BatchHandler = (messages: JsMsg[]) => Promise<Outcome[]>;
+
+/** Redelivery delays after a retryable failure, by attempt. */
+const backoffMs = [1_000, 5_000, 15_000, 30_000, 60_000];
+
+/**
+ * Runs one durable pull consumer: explicit ack after the handler's effect is committed, bounded
+ * redelivery with backoff, and a dead-letter subject (with the reason in headers) for messages that
+ * can't be processed. Never acks a message whose effect is not durable.
+ */
+export class JetStreamConsumerRunner {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private readonly maxDeliver: number;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly spec: ConsumerSpec,
+    private readonly handler: BatchHandler,
+    private readonly log: Logger,
+    private readonly batchSize = 64,
+  ) {
+    this.maxDeliver = spec.maxDeliver ?? consumerDefaults.maxDeliver;
+  }
+
+  get durable(): string {
+    return this.spec.durable;
+  }
+
+  async start(): Promise<void> {
+    const jsm = await this.nc.jetstreamManager();
+    await ensureConsumer(jsm, this.spec);
+    const consumer = await this.nc.jetstream().consumers.get(this.spec.stream.name, this.spec.durable);
+    this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
+    this.loop = this.run(this.messages);
+    this.log.info({ durable: this.spec.durable, filter: this.spec.filterSubject }, 'consumer started');
+  }
+
+  /** Stops pulling, finishes the batch in hand; unacked buffered messages are redelivered elsewhere. */
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.loop;
+    this.log.info({ durable: this.spec.durable }, 'consumer drained');
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    let batch: JsMsg[] = [];
+    for await (const msg of messages) {
+      batch.push(msg);
+      // getPending() counts the message in hand: <= 1 means nothing else is buffered right now.
+      if (batch.length >= this.batchSize || messages.getPending() <= 1) {
+        await this.process(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await this.process(batch);
+  }
+
+  private async process(batch: JsMsg[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.handler(batch);
+    } catch (err) {
+      this.log.error({ err, durable: this.spec.durable }, 'batch handler failed');
+      outcomes = batch.map(() => ({ kind: 'retry', reason: describeError(err) }));
+    }
+    await Promise.all(batch.map((msg, i) => this.settle(msg, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' })));
+  }
+
+  private async settle(msg: JsMsg, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'ack') {
+      msg.ack();
+      return;
+    }
+    const deliveries = msg.info.redeliveryCount;
+    if (outcome.kind === 'retry' && deliveries < this.maxDeliver) {
+      this.log.warn({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason }, 'will retry');
+      msg.nak(backoffMs[Math.min(deliveries - 1, backoffMs.length - 1)]);
+      return;
+    }
+    try {
+      await publishRaw(
+        this.nc.jetstream(),
+        deadLetterSubject(this.spec.durable),
+        `${this.spec.durable}:${msg.info.streamSequence}`,
+        msg.data,
+        {
+          [vigilHeaders.deadLetterReason]: outcome.reason.slice(0, 1024),
+          [vigilHeaders.deadLetterStream]: this.spec.stream.name,
+          [vigilHeaders.deadLetterSubject]: msg.subject,
+          [vigilHeaders.deadLetterDeliveries]: String(deliveries),
+        },
+      );
+      this.log.error({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason }, 'dead-lettered');
+      msg.term(outcome.reason.slice(0, 256));
+    } catch (err) {
+      // Could not park it: keep it in the stream rather than lose it.
+      this.log.error({ err, durable: this.spec.durable }, 'dead-letter publish failed; will redeliver');
+      msg.nak(backoffMs[backoffMs.length - 1]);
+    }
+  }
+}
+
+export const deadLetterStream = streams.deadLetters;

@@ -1,0 +1,45 @@
+import type { JsMsg } from 'nats';
+import { cloudEventEnvelopeSchema, zodErrors, type EventDefinition, type EventData, type VigilEvent } from '@vigil/contracts';
+import { PermanentMessageError } from './errors';
+
+const decoder = new TextDecoder();
+
+/**
+ * Parses and validates a message against the contract the consumer expects. Any violation is permanent:
+ * the same bytes will fail the same way on every redelivery.
+ */
+export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'>, def: D): VigilEvent<D['type'], EventData<D>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(msg.data));
+  } catch {
+    throw new PermanentMessageError('payload is not valid JSON');
+  }
+  const env = cloudEventEnvelopeSchema.safeParse(raw);
+  if (!env.success) throw new PermanentMessageError(`invalid envelope: ${formatErrors(zodErrors(env.error))}`);
+  const e = env.data;
+  if (e.type !== def.type) throw new PermanentMessageError(`expected type ${def.type}, got ${e.type}`);
+  if (e.dataschema !== undefined && e.dataschema !== def.dataschema) {
+    throw new PermanentMessageError(`unsupported dataschema ${e.dataschema} (this consumer reads ${def.dataschema})`);
+  }
+  if (!e.orgid) throw new PermanentMessageError('missing orgid');
+  if (!e.time) throw new PermanentMessageError('missing time');
+  const data = def.schema.safeParse(e.data);
+  if (!data.success) throw new PermanentMessageError(`invalid data: ${formatErrors(zodErrors(data.error, '/data'))}`);
+  return {
+    specversion: '1.0',
+    id: e.id,
+    source: e.source,
+    type: def.type,
+    time: e.time,
+    ...(e.subject !== undefined ? { subject: e.subject } : {}),
+    datacontenttype: 'application/json',
+    dataschema: def.dataschema,
+    orgid: e.orgid,
+    data: data.data as EventData<D>,
+  };
+}
+
+function formatErrors(errors: { pointer: string; message: string }[]): string {
+  return errors.map((e) => `${e.pointer}: ${e.message}`).join('; ');
+}

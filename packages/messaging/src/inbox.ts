@@ -1,0 +1,65 @@
+import type { JsMsg } from 'nats';
+import type { Kysely, Transaction } from 'kysely';
+import type { EventData, EventDefinition, VigilEvent } from '@vigil/contracts';
+import type { MessagingTables } from './tables';
+import { decodeEvent } from './decode';
+import { PermanentMessageError, describeError } from './errors';
+import { crashPoint } from './faults';
+import type { BatchHandler, Outcome } from './consumer-runner';
+
+export interface InboxHandlerSpec<DB extends MessagingTables, D extends EventDefinition> {
+  db: Kysely<DB>;
+  durable: string;
+  definition: D;
+  /** The effect. Runs inside the transaction that records the event in the inbox. */
+  handle(event: VigilEvent<D['type'], EventData<D>>, tx: Transaction<DB>): Promise<void>;
+  /** Messages of one batch handled at once; keep below the pool size. */
+  concurrency?: number;
+}
+
+/**
+ * Exactly-once effects over at-least-once delivery: the event id goes into the inbox in the same
+ * transaction as the effect. A redelivery finds the id and does nothing; a crash before commit leaves
+ * neither, and the redelivery does both.
+ */
+export function inboxHandler<DB extends MessagingTables, D extends EventDefinition>(spec: InboxHandlerSpec<DB, D>): BatchHandler {
+  const concurrency = spec.concurrency ?? 4;
+  const handleOne = async (msg: JsMsg): Promise<Outcome> => {
+    let event: VigilEvent<D['type'], EventData<D>>;
+    try {
+      event = decodeEvent(msg, spec.definition);
+    } catch (err) {
+      return { kind: 'dead-letter', reason: describeError(err) };
+    }
+    try {
+      await (spec.db as unknown as Kysely<MessagingTables>).transaction().execute(async (tx) => {
+        const fresh = await tx
+          .insertInto('inbox')
+          .values({ consumer: spec.durable, event_id: event.id })
+          .onConflict((oc) => oc.doNothing())
+          .returning('event_id')
+          .executeTakeFirst();
+        if (!fresh) return; // already processed: a redelivery or a duplicate publish
+        await spec.handle(event, tx as unknown as Transaction<DB>);
+        crashPoint(spec.durable, 'before-commit');
+      });
+      crashPoint(spec.durable, 'after-commit');
+      return { kind: 'ack' };
+    } catch (err) {
+      if (err instanceof PermanentMessageError) return { kind: 'dead-letter', reason: describeError(err) };
+      return { kind: 'retry', reason: describeError(err) };
+    }
+  };
+  return async (messages) => {
+    const outcomes: Outcome[] = new Array(messages.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < messages.length) {
+        const i = next++;
+        outcomes[i] = await handleOne(messages[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, messages.length) }, worker));
+    return outcomes;
+  };
+}

@@ -1,0 +1,79 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { Database, MigrationSet } from '@vigil/db';
+import type { StreamDefinition } from '@vigil/contracts';
+import { JetStreamConsumerRunner, OutboxRelay, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
+import { DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
+
+export interface ServiceOptions {
+  /** Service name: logs, NATS connection name, health output. */
+  service: string;
+  /** PostgreSQL schema the service owns (its role's schema). */
+  schema: string;
+  migrations: MigrationSet;
+  /** Streams this service publishes to or consumes from; declared idempotently at start-up. */
+  streams: readonly StreamDefinition[];
+  /** Runs an outbox relay: set for services that write and publish. */
+  outbox?: boolean;
+}
+
+/**
+ * Owns the moving parts of a service process: JetStream consumers and the outbox relay start after
+ * the app is bootstrapped, and on SIGTERM consumers drain first, then the relay, then NATS and the pool.
+ */
+@Injectable()
+export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly runners: JetStreamConsumerRunner[] = [];
+  private relay?: OutboxRelay;
+
+  constructor(
+    @Inject(SERVICE_OPTIONS) private readonly opts: ServiceOptions,
+    @Inject(DATABASE) private readonly database: Database<any>,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Registers a durable consumer; it starts once the app is bootstrapped. Call from onModuleInit. */
+  consume(spec: ConsumerSpec, handler: BatchHandler, batchSize?: number): void {
+    this.runners.push(new JetStreamConsumerRunner(this.nc, spec, handler, this.log, batchSize));
+  }
+
+  /** Publishes everything committed to the outbox now (tests, CLI). */
+  async flushOutbox(): Promise<void> {
+    await this.relay?.flush();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.opts.outbox) {
+      this.relay = new OutboxRelay(
+        this.database.db as unknown as import('kysely').Kysely<MessagingTables>,
+        this.database.pool,
+        this.nc.jetstream(),
+        this.opts.schema,
+        this.log,
+      );
+      await this.relay.start();
+    }
+    for (const r of this.runners) await r.start();
+    this.log.info({ consumers: this.runners.map((r) => r.durable), outbox: !!this.opts.outbox }, 'service running');
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.log.info({ signal }, 'shutting down: draining consumers');
+    await Promise.all(this.runners.map((r) => r.stop()));
+    await this.relay?.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.nc.drain().catch(() => undefined);
+    await this.database.close();
+    this.log.info('stopped');
+  }
+}
