@@ -10,10 +10,11 @@ import { publishRaw, encodeEvent } from './publisher';
 /**
  * Records an event to publish in the caller's transaction: it leaves if and only if the effect commits.
  */
-export async function enqueueEvent<DB extends MessagingTables>(tx: Transaction<DB>, event: VigilEvent, subject?: string): Promise<void> {
+export async function enqueueEvents<DB extends MessagingTables>(tx: Transaction<DB>, events: readonly VigilEvent[]): Promise<void> {
+  if (!events.length) return;
   await (tx as unknown as Transaction<MessagingTables>)
     .insertInto('outbox')
-    .values({ event_id: event.id, subject: subject ?? eventSubject(event.type, event.orgid), payload: JSON.stringify(event) })
+    .values(events.map((e) => ({ event_id: e.id, subject: eventSubject(e.type, e.orgid), payload: JSON.stringify(e) })))
     .execute();
 }
 

@@ -6,3 +6,4 @@ export * from './runtime';
 export * from './health.controller';
 export * from './core.module';
 export * from './bootstrap';
+export * from './migrate-command';

@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@vigil/platform';
+import { ingestService } from './app.module';
+
+runMigrateCommand(ingestService);
