@@ -1,0 +1,7 @@
+import { mergeMigrations } from '@vigil/db';
+import { messagingMigrations } from '@vigil/messaging';
+import * as bruteForceState from './20261123T020000-brute-force-state';
+
+export const migrations = mergeMigrations(messagingMigrations, {
+  '20261123T020000-brute-force-state': bruteForceState,
+});

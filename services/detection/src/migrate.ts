@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@vigil/platform';
+import { detectionService } from './app.module';
+
+runMigrateCommand(detectionService);
