@@ -28,7 +28,6 @@ export async function bootstrapService(module: unknown, opts: BootstrapOptions):
   if (opts.rpcQueue) {
     app.connectMicroservice<MicroserviceOptions>(
       { transport: Transport.NATS, options: { servers: opts.config.NATS_URL.split(','), queue: opts.rpcQueue, name: `${opts.rpcQueue}-rpc` } },
-      { inheritAppConfig: true },
     );
     await app.startAllMicroservices();
   }

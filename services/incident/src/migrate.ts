@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@vigil/platform';
+import { incidentService } from './app.module';
+
+runMigrateCommand(incidentService);
