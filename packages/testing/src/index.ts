@@ -1,0 +1,5 @@
+export * from './wait';
+export * from './postgres';
+export * from './nats';
+export * from './smtp-sink';
+export * from './service-process';

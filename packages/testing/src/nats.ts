@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { connect } from 'nats';
+import { hasExited, LineBuffer, terminate, track } from './child-processes';
+import { dockerReachable } from './docker';
+import { freePort, waitFor } from './wait';
+
+export interface TestNats {
+  /** nats://host:port */
+  url: string;
+  /** Stops the server this call started; a no-op for VIGIL_TEST_NATS_URL. */
+  stop(): Promise<void>;
+}
+
+const FALLBACK_BIN = '/usr/sbin/nats-server';
+const READY_TIMEOUT_MS = 15_000;
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findNatsServer(): string | undefined {
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`NATS_SERVER_BIN=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, 'nats-server'))) return join(dir, 'nats-server');
+  }
+  return isExecutable(FALLBACK_BIN) ? FALLBACK_BIN : undefined;
+}
+
+/**
+ * A NATS server with JetStream for one test file: private, so parallel Jest workers never share
+ * streams or consumers.
+ */
+export async function startNats(): Promise<TestNats> {
+  const fromEnv = process.env.VIGIL_TEST_NATS_URL;
+  if (fromEnv) return { url: fromEnv, stop: async () => undefined };
+
+  const bin = findNatsServer();
+  if (bin) return startLocalNats(bin);
+  if (await dockerReachable()) return startNatsContainer();
+  throw new Error(
+    'No nats-server for the tests: none found via NATS_SERVER_BIN, PATH or /usr/sbin/nats-server, and no Docker engine is reachable. ' +
+      'Install it (`apt-get install nats-server` on Debian) or set VIGIL_TEST_NATS_URL to a JetStream-enabled server.',
+  );
+}
+
+async function startLocalNats(bin: string): Promise<TestNats> {
+  // freePort() can race with another worker; a server that fails to bind is retried on a new port.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await spawnNats(bin);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function spawnNats(bin: string): Promise<TestNats> {
+  const port = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), 'vigil-nats-'));
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = track(child);
+  const logs = new LineBuffer(200);
+  logs.attach(child.stdout);
+  logs.attach(child.stderr);
+
+  const url = `nats://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await terminate(child, exited, 3000);
+      await rm(storeDir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  try {
+    const outcome = await waitFor(
+      async () => {
+        if (hasExited(child)) return 'exited' as const;
+        await tcpProbe(port);
+        const nc = await connect({ servers: url, reconnect: false, timeout: 2000 });
+        try {
+          await nc.jetstreamManager();
+        } finally {
+          await nc.close();
+        }
+        return 'ready' as const;
+      },
+      { timeoutMs: READY_TIMEOUT_MS, description: `nats-server on ${url} with JetStream` },
+    );
+    if (outcome === 'exited') {
+      const { code, signal } = await exited;
+      throw new Error(`nats-server exited (code ${code}, signal ${signal}) before it was ready`);
+    }
+  } catch (err) {
+    await stop();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`${message}\n--- nats-server output ---\n${logs.tail(40)}`);
+  }
+  return { url, stop };
+}
+
+function tcpProbe(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    socket.setTimeout(1000, () => socket.destroy(new Error(`connect to 127.0.0.1:${port} timed out`)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function startNatsContainer(): Promise<TestNats> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const container = await new GenericContainer('nats:2.9')
+    .withCommand(['-js'])
+    .withExposedPorts(4222)
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+    .start();
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `nats://${container.getHost()}:${container.getMappedPort(4222)}`,
+    stop: () => {
+      stopped ??= container.stop().then(() => undefined);
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@vigil/platform';
+import { reportingService } from './app.module';
+
+runMigrateCommand(reportingService);
