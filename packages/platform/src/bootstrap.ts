@@ -14,6 +14,8 @@ export interface BootstrapOptions {
   bodyLimit?: number;
   /** Serves core NATS request/reply handlers (@MessagePattern) in this queue group. */
   rpcQueue?: string;
+  /** Extra media types parsed as JSON (e.g. application/cloudevents-batch+json). */
+  jsonMediaTypes?: string[];
 }
 
 /** Creates, starts and returns a service's Nest app on Fastify, with graceful shutdown on SIGTERM/SIGINT. */
@@ -24,6 +26,10 @@ export async function bootstrapService(module: unknown, opts: BootstrapOptions):
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.log));
+  const fastify = app.getHttpAdapter().getInstance();
+  if (opts.jsonMediaTypes?.length) {
+    fastify.addContentTypeParser(opts.jsonMediaTypes, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
+  }
   app.enableShutdownHooks();
   if (opts.rpcQueue) {
     app.connectMicroservice<MicroserviceOptions>(

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { streams } from '@vigil/contracts';
+import { VigilCoreModule, type BaseConfig } from '@vigil/platform';
+import { migrations } from './db/migrations';
+import { OrgRepository } from './auth/org.repository';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { RpcClient } from './rpc.client';
+import { EventSubmissionService } from './events/event-submission.service';
+import { EventsController } from './events/events.controller';
+import { IncidentsController } from './incidents/incidents.controller';
+import { ReportsController } from './reports/reports.controller';
+
+export const gatewayService = {
+  service: 'gateway',
+  schema: 'gateway',
+  migrations,
+  streams: [streams.ingest, streams.orgs, streams.deadLetters],
+  // org.created leaves through the outbox, so an org created by the CLI is announced once the gateway runs.
+  outbox: true,
+} as const;
+
+@Module({})
+export class AppModule {
+  static forRoot(config: BaseConfig, log: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [VigilCoreModule.forRoot(gatewayService, config, log)],
+      controllers: [EventsController, IncidentsController, ReportsController],
+      providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import type { Generated } from 'kysely';
+import type { MessagingTables } from '@vigil/messaging';
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+/** API keys are stored as SHA-256 of the full key (256 bits of entropy: no slow hash needed); the prefix is for display. */
+export interface ApiKeysTable {
+  id: string;
+  org_id: string;
+  name: string;
+  prefix: string;
+  key_hash: Buffer<ArrayBufferLike>;
+  scopes: string[];
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** Who read or changed what: every authenticated admin call. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  org_id: string;
+  api_key_id: string;
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  ip: string | null;
+  at: Generated<Date>;
+}
+
+export interface GatewayDatabase extends MessagingTables {
+  orgs: OrgsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { deriveId, ingestSubmittedSubject, parseProducerEvent, type FieldError } from '@vigil/contracts';
+import { encodeEvent, publishRaw } from '@vigil/messaging';
+import { LOGGER, NATS, ProblemException } from '@vigil/platform';
+
+export const MAX_BATCH_EVENTS = 1000;
+
+export type EventResult =
+  | { index: number; id?: unknown; status: 'accepted' | 'duplicate'; eventId: string }
+  | { index: number; id?: unknown; status: 'rejected'; errors: FieldError[] };
+
+export interface SubmissionOutcome {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  results: EventResult[];
+}
+
+/**
+ * Validates a CloudEvents batch event by event and hands the valid ones to ingest through JetStream.
+ * An event is "accepted" only once JetStream has persisted it; its Vigil id is derived from (org,
+ * source, id), so a producer retrying a batch never creates a second copy.
+ */
+@Injectable()
+export class EventSubmissionService {
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async submit(orgId: string, body: unknown): Promise<SubmissionOutcome> {
+    if (!Array.isArray(body)) {
+      throw new ProblemException({
+        status: 400,
+        title: 'Bad Request',
+        detail: 'body must be a JSON array of CloudEvents (a batch), e.g. [{"specversion":"1.0",...}]',
+        errors: [{ pointer: '', message: `expected an array, got ${body === null ? 'null' : typeof body}` }],
+      });
+    }
+    if (body.length === 0) throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'the batch is empty', errors: [{ pointer: '', message: 'at least one event is required' }] });
+    if (body.length > MAX_BATCH_EVENTS) {
+      throw new ProblemException({ status: 413, title: 'Payload Too Large', detail: `at most ${MAX_BATCH_EVENTS} events per batch, got ${body.length}` });
+    }
+
+    const results: EventResult[] = new Array(body.length);
+    const toPublish: { index: number; eventId: string; payload: Uint8Array }[] = [];
+    const seenInBatch = new Set<string>();
+    body.forEach((raw: unknown, index) => {
+      const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+      const parsed = parseProducerEvent(raw);
+      if (!parsed.ok) {
+        results[index] = { index, id, status: 'rejected', errors: parsed.errors.map((e) => ({ pointer: `/${index}${e.pointer === '/' ? '' : e.pointer}`, message: e.message })) };
+        return;
+      }
+      const { envelope } = parsed.value;
+      if (envelope.orgid !== undefined && envelope.orgid !== orgId) {
+        results[index] = { index, id, status: 'rejected', errors: [{ pointer: `/${index}/orgid`, message: 'does not match the organisation of the API key (omit it; Vigil sets it)' }] };
+        return;
+      }
+      const eventId = deriveId(orgId, envelope.source, envelope.id);
+      if (seenInBatch.has(eventId)) {
+        results[index] = { index, id, status: 'duplicate', eventId };
+        return;
+      }
+      seenInBatch.add(eventId);
+      results[index] = { index, id, status: 'accepted', eventId };
+      toPublish.push({ index, eventId, payload: encodeEvent({ ...envelope, orgid: orgId }) });
+    });
+
+    if (toPublish.length) {
+      const js = this.nc.jetstream();
+      const subject = ingestSubmittedSubject(orgId);
+      const acks = await Promise.allSettled(toPublish.map((p) => publishRaw(js, subject, p.eventId, p.payload)));
+      const failed = acks.filter((a) => a.status === 'rejected');
+      if (failed.length) {
+        this.log.error({ err: (failed[0] as PromiseRejectedResult).reason, failed: failed.length }, 'JetStream publish failed');
+        throw new ProblemException({
+          status: 503,
+          title: 'Service Unavailable',
+          detail: `${failed.length} of ${toPublish.length} events could not be stored; retry the whole batch (events already stored are deduplicated by their id)`,
+        });
+      }
+      acks.forEach((a, i) => {
+        if (a.status === 'fulfilled' && a.value.duplicate) results[toPublish[i]!.index] = { index: toPublish[i]!.index, id: results[toPublish[i]!.index]!.id, status: 'duplicate', eventId: toPublish[i]!.eventId };
+      });
+    }
+
+    const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
+    return { accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), results };
+  }
+}

@@ -1,0 +1,37 @@
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, problemType } from '@vigil/platform';
+import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from '../auth/api-key.guard';
+import { EventSubmissionService } from './event-submission.service';
+
+@Controller('v1/events')
+@UseGuards(ApiKeyGuard)
+export class EventsController {
+  constructor(private readonly submissions: EventSubmissionService) {}
+
+  /**
+   * A CloudEvents batch. 202: every event stored; 207: some stored, some rejected (see `results`);
+   * 400 problem+json: none could be accepted. Each rejection names the bad field as a JSON pointer into
+   * the request body, e.g. `/3/data/ip`.
+   */
+  @Post()
+  @HttpCode(202)
+  @RequireScope('events:write')
+  async submit(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    const outcome = await this.submissions.submit(req.principal.orgId, body);
+    if (outcome.rejected === 0) return outcome;
+    if (outcome.rejected < outcome.results.length) {
+      void reply.status(207);
+      return outcome;
+    }
+    void reply.status(400).header('content-type', PROBLEM_CONTENT_TYPE);
+    return {
+      type: problemType(400),
+      title: 'Bad Request',
+      status: 400,
+      detail: `all ${outcome.rejected} events were rejected`,
+      errors: outcome.results.flatMap((r) => (r.status === 'rejected' ? r.errors : [])),
+      ...outcome,
+    };
+  }
+}

@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@vigil/platform';
+import { gatewayService } from './app.module';
+
+runMigrateCommand(gatewayService);
