@@ -56,7 +56,17 @@ export interface ConsumerSpec {
   maxAckPending?: number;
 }
 
-export const consumerDefaults = { maxDeliver: 5, ackWaitMs: 30_000, maxAckPending: 1000 };
+/** Defaults for every durable; ops (and resilience tests) may tune them per process through the environment. */
+export const consumerDefaults = {
+  maxDeliver: positiveInt(process.env.VIGIL_CONSUMER_MAX_DELIVER) ?? 5,
+  ackWaitMs: positiveInt(process.env.VIGIL_CONSUMER_ACK_WAIT_MS) ?? 30_000,
+  maxAckPending: 1000,
+};
+
+function positiveInt(v: string | undefined): number | undefined {
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
 
 export function consumerConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   return {

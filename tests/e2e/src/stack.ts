@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { allStreams } from '@vigil/contracts';
+import {
+  createTestDatabase,
+  freePort,
+  repoRoot,
+  serviceEntry,
+  startNats,
+  startServiceProcess,
+  startSmtpSink,
+  waitFor,
+  type ServiceProcess,
+  type SmtpSink,
+  type TestDatabase,
+  type TestNats,
+} from '@vigil/testing';
+
+const run = promisify(execFile);
+
+export const SERVICES = ['gateway', 'ingest', 'detection', 'incident', 'notification', 'reporting'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface TestOrg {
+  orgId: string;
+  key: string;
+}
+
+/**
+ * The whole product for one test file: a private NATS server, a fresh database with one schema and role
+ * per service, a real SMTP sink, and the six services as separate processes (compiled, as in production).
+ */
+export class TestStack {
+  readonly services = new Map<ServiceName, ServiceProcess>();
+  private nc?: NatsConnection;
+
+  private constructor(
+    readonly db: TestDatabase,
+    readonly nats: TestNats,
+    readonly smtp: SmtpSink,
+  ) {}
+
+  static async start(opts: { services?: readonly ServiceName[]; env?: Partial<Record<ServiceName, Record<string, string>>> } = {}): Promise<TestStack> {
+    const [db, nats, smtp] = await Promise.all([createTestDatabase(), startNats(), startSmtpSink()]);
+    const stack = new TestStack(db, nats, smtp);
+    try {
+      await Promise.all((opts.services ?? SERVICES).map((s) => stack.startService(s, opts.env?.[s])));
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
+    return stack;
+  }
+
+  envFor(name: ServiceName): Record<string, string> {
+    return {
+      DATABASE_URL: this.db.urlFor(name),
+      NATS_URL: this.nats.url,
+      SMTP_URL: this.smtp.url,
+      LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'warn',
+      NODE_ENV: 'test',
+    };
+  }
+
+  async startService(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = await freePort();
+    const proc = await startServiceProcess({ name, entry: serviceEntry(name), env: { ...this.envFor(name), ...extraEnv }, port, readyTimeoutMs: 60_000 });
+    this.services.set(name, proc);
+    return proc;
+  }
+
+  get gatewayUrl(): string {
+    return this.services.get('gateway')!.url;
+  }
+
+  async natsConnection(): Promise<NatsConnection> {
+    this.nc ??= await connect({ servers: this.nats.url });
+    return this.nc;
+  }
+
+  /** Creates an org through the documented CLI and returns its id and first admin key. */
+  async createOrg(name: string, adminEmails: string[]): Promise<TestOrg> {
+    const cli = join(repoRoot(), 'services/gateway/dist/cli.js');
+    const args = ['org', 'create', '--name', name, ...adminEmails.flatMap((e) => ['--admin-email', e])];
+    const { stdout } = await run(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: this.db.urlFor('gateway') } });
+    const orgId = /organisation: ([0-9a-f-]{36})/.exec(stdout)?.[1];
+    const key = /api key: (vgl_\S+)/.exec(stdout)?.[1];
+    if (!orgId || !key) throw new Error(`unexpected CLI output: ${stdout}`);
+    return { orgId, key };
+  }
+
+  async api(path: string, init: { method?: string; key?: string; body?: unknown; rawBody?: string; contentType?: string } = {}) {
+    const headers: Record<string, string> = {};
+    if (init.key) headers.authorization = `Bearer ${init.key}`;
+    if (init.body !== undefined || init.rawBody !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
+    const res = await fetch(this.gatewayUrl + path, {
+      method: init.method ?? (init.body !== undefined || init.rawBody !== undefined ? 'POST' : 'GET'),
+      headers,
+      body: init.rawBody ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
+    });
+    const text = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: text ? (JSON.parse(text) as any) : undefined };
+  }
+
+  /**
+   * POSTs a body the server may refuse before reading it all (413): the answer is read even though the
+   * server closes the connection while the upload is still going.
+   */
+  postOversized(path: string, key: string, body: string): Promise<{ status: number; contentType: string; body: any }> {
+    return new Promise((resolve, reject) => {
+      const req = request(this.gatewayUrl + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text ? JSON.parse(text) : undefined }));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+      });
+      req.end(body);
+    });
+  }
+
+  async count(sql: string, params: unknown[] = []): Promise<number> {
+    const rows = await this.db.query<{ n: string }>(sql, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Waits until the pipeline has nothing left to do: every outbox empty, every durable consumer with
+   * nothing pending or unacked, no email waiting to go, twice in a row. Deterministic, no sleeps.
+   */
+  async settle(timeoutMs = 60_000): Promise<void> {
+    const jsm = await (await this.natsConnection()).jetstreamManager();
+    const quiet = async (): Promise<boolean> => {
+      const outbox = await this.count(
+        `select (select count(*) from gateway.outbox) + (select count(*) from ingest.outbox) + (select count(*) from detection.outbox)
+              + (select count(*) from incident.outbox) as n`,
+      );
+      if (outbox > 0) return false;
+      for (const stream of allStreams) {
+        if (stream.name === 'VIGIL_DEAD_LETTERS') continue;
+        const consumers = await jsm.consumers.list(stream.name).next().catch(() => []);
+        for (const c of consumers) if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+      }
+      const mail = await this.count(`select count(*) as n from notification.deliveries where status in ('pending', 'sending')`);
+      return mail === 0;
+    };
+    await waitFor(async () => (await quiet()) && (await quiet()), { timeoutMs, intervalMs: 200, description: 'pipeline to settle' });
+  }
+
+  /** Messages parked in the dead-letter stream so far. */
+  async deadLetterCount(): Promise<number> {
+    const jsm = await (await this.natsConnection()).jetstreamManager();
+    return (await jsm.streams.info('VIGIL_DEAD_LETTERS')).state.messages;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.services.values()].map((s) => s.stop()));
+    await this.nc?.close().catch(() => undefined);
+    await Promise.allSettled([this.smtp.stop(), this.nats.stop()]);
+    await this.db.drop();
+  }
+}
+
+let seq = 0;
+/** A login.failed CloudEvent as a producer would send it. */
+export function loginFailed(ip: string, opts: { at?: Date; username?: string; id?: string } = {}) {
+  seq += 1;
+  return {
+    specversion: '1.0',
+    id: opts.id ?? `evt-${process.pid}-${Date.now()}-${seq}`,
+    source: 'https://app.example.test/login',
+    type: 'login.failed',
+    time: (opts.at ?? new Date()).toISOString(),
+    data: { ip, username: opts.username ?? 'alice@example.test', reason: 'invalid_password' },
+  };
+}
