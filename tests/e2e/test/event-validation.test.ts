@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { TestStack, loginFailed, type TestOrg } from '../src';
 import { waitFor } from '@vigil/testing';
 
@@ -99,5 +100,31 @@ describe('POST /v1/events input validation', () => {
     const jsm = await (await stack.natsConnection()).jetstreamManager();
     const msg = await jsm.streams.getMessage('VIGIL_DEAD_LETTERS', { last_by_subj: 'deadletter.ingest-submitted' });
     expect(msg.header.get('Vigil-Dead-Letter-Reason')).toMatch(/\/id/);
+  });
+
+  it('refuses the incident role any access to ingest\'s and gateway\'s tables', async () => {
+    const asIncident = new Client({ connectionString: stack.db.urlFor('incident') });
+    await asIncident.connect();
+    try {
+      await expect(asIncident.query('select * from ingest.raw_events')).rejects.toThrow(/permission denied for schema ingest/);
+      await expect(asIncident.query('select * from gateway.api_keys')).rejects.toThrow(/permission denied for schema gateway/);
+      await expect(asIncident.query('create table public.sneaky (x int)')).rejects.toThrow(/permission denied/);
+      // Its own schema works.
+      await asIncident.query('create table incident.role_probe (x int)');
+      await expect(asIncident.query('select * from incident.role_probe')).resolves.toBeDefined();
+    } finally {
+      await asIncident.end();
+    }
+  });
+
+  it('keeps raw events append-only, even for ingest\'s own role', async () => {
+    const asIngest = new Client({ connectionString: stack.db.urlFor('ingest') });
+    await asIngest.connect();
+    try {
+      await expect(asIngest.query("update ingest.raw_events set type = 'x'")).rejects.toThrow(/append-only/);
+      await expect(asIngest.query('delete from ingest.raw_events')).rejects.toThrow(/append-only/);
+    } finally {
+      await asIngest.end();
+    }
   });
 });

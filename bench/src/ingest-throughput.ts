@@ -1,0 +1,163 @@
+/**
+ * pnpm bench: events/s from POST /v1/events until durably stored by ingest (hash-chained rows in
+ * PostgreSQL), beside raw JetStream publish of the same events in the same run. The ratio is the figure;
+ * absolute rates depend on the machine. Appends the result to docs/benchmarks.md.
+ *
+ *   BENCH_EVENTS (default 20000)  BENCH_BATCH (default 100 events per request)  BENCH_CONCURRENCY (default 4)
+ */
+import { execFile } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { connect, headers, nanos, RetentionPolicy, StorageType } from 'nats';
+import {
+  createTestDatabase,
+  freePort,
+  repoRoot,
+  serviceEntry,
+  startNats,
+  startServiceProcess,
+  waitFor,
+  type ServiceProcess,
+} from '@vigil/testing';
+
+const run = promisify(execFile);
+const N = Number(process.env.BENCH_EVENTS ?? 20_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+/** In-flight publishes for the baseline: the same number of events the HTTP path has in flight. */
+const IN_FLIGHT = BATCH * CONCURRENCY;
+
+function events(prefix: string) {
+  const t0 = Date.now() - 60_000;
+  return Array.from({ length: N }, (_, i) => ({
+    specversion: '1.0',
+    id: `${prefix}-${i}`,
+    source: 'https://bench.example.test/login',
+    type: 'login.failed',
+    time: new Date(t0 + i).toISOString(),
+    // Spread over many IPs: the benchmark measures intake, not one huge attack.
+    data: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, username: `user${i % 1000}@bench.test`, reason: 'invalid_password' },
+  }));
+}
+
+async function rawJetStream(natsUrl: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw.>'], storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: nanos(10 * 60_000) });
+  const js = nc.jetstream();
+  const payloads = events('raw').map((e) => new TextEncoder().encode(JSON.stringify(e)));
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < payloads.length; i += IN_FLIGHT) {
+    await Promise.all(
+      payloads.slice(i, i + IN_FLIGHT).map((p, j) => {
+        const h = headers();
+        return js.publish('bench.raw.org', p, { msgID: `raw-${i + j}`, headers: h });
+      }),
+    );
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await jsm.streams.delete('BENCH_RAW');
+  await nc.close();
+  return N / seconds;
+}
+
+async function vigilIntake(gateway: ServiceProcess, key: string, count: () => Promise<number>): Promise<number> {
+  const all = events('vigil');
+  const batches: unknown[][] = [];
+  for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const res = await fetch(`${gateway.url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        });
+        if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${await res.text()}`);
+      }
+    }),
+  );
+  await waitFor(async () => (await count()) >= N, { timeoutMs: 600_000, intervalMs: 20, description: 'ingest to store every event' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return N / seconds;
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function versionOf(cmd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(cmd, args);
+    return (stdout || stderr).trim().split('\n')[0] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const [db, nats] = await Promise.all([createTestDatabase(), startNats()]);
+  const procs: ServiceProcess[] = [];
+  try {
+    const raw = await rawJetStream(nats.url);
+
+    for (const name of ['gateway', 'ingest'] as const) {
+      procs.push(
+        await startServiceProcess({
+          name,
+          entry: serviceEntry(name),
+          env: { DATABASE_URL: db.urlFor(name), NATS_URL: nats.url, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+          port: await freePort(),
+        }),
+      );
+    }
+    const cli = join(repoRoot(), 'services/gateway/dist/cli.js');
+    const { stdout } = await run(process.execPath, [cli, 'org', 'create', '--name', 'Bench', '--admin-email', 'bench@bench.test'], {
+      env: { ...process.env, DATABASE_URL: db.urlFor('gateway') },
+    });
+    const key = /api key: (vgl_\S+)/.exec(stdout)![1]!;
+    const orgId = /organisation: ([0-9a-f-]{36})/.exec(stdout)![1]!;
+    const count = async () => Number((await db.query<{ n: string }>('select count(*) as n from ingest.raw_events where org_id = $1', [orgId]))[0]!.n);
+
+    const vigil = await vigilIntake(procs[0]!, key, count);
+    const ratio = vigil / raw;
+    const [gatewayRss, ingestRss] = procs.map((p) => peakRssMiB(p.pid));
+
+    const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${await versionOf(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'])}, ${await versionOf('psql', ['--version'])}`;
+    const lines = [
+      `## ${new Date().toISOString()} — ingest throughput`,
+      '',
+      `- machine: ${machine}`,
+      `- command: \`pnpm bench\` (BENCH_EVENTS=${N}, BENCH_BATCH=${BATCH}, BENCH_CONCURRENCY=${CONCURRENCY})`,
+      '',
+      '| path | events/s |',
+      '|---|---|',
+      `| raw JetStream publish, ${IN_FLIGHT} in flight (baseline) | ${Math.round(raw)} |`,
+      `| POST /v1/events -> stored by ingest (hash-chained, outbox) | ${Math.round(vigil)} |`,
+      `| **ratio Vigil / raw JetStream** | **${ratio.toFixed(3)}** |`,
+      '',
+      `Peak RSS: gateway ${gatewayRss} MiB, ingest ${ingestRss} MiB.`,
+      '',
+    ];
+    const file = join(repoRoot(), 'docs/benchmarks.md');
+    if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n\nAppended by `pnpm bench`; compare ratios, not absolute rates, across machines.\n\n');
+    appendFileSync(file, lines.join('\n') + '\n');
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    await Promise.allSettled(procs.map((p) => p.stop()));
+    await nats.stop();
+    await db.drop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
