@@ -1,0 +1,181 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { describeError } from '@vigil/messaging';
+import { CONFIG, LOGGER } from '@vigil/platform';
+import type { NotificationConfig } from '../config';
+import { EMAIL_PROVIDER, PermanentSendError, type EmailProvider } from '../email/email-provider';
+import { DELIVERIES_CHANNEL, DeliveryRepository, type ClaimedDelivery, type Listener } from './delivery.repository';
+import { MAX_ATTEMPTS, STALE_CLAIM_MS, deliveryMessageId, retryDelayMs } from './delivery-policy';
+
+const BATCH_SIZE = 16;
+const SEND_CONCURRENCY = 4;
+const POLL_MS = 1_000;
+const RELISTEN_MS = 5_000;
+
+/**
+ * Sends pending email deliveries: the one effect that leaves the database, so it can't share a
+ * transaction with anything. Each delivery is claimed ('sending', attempts+1) and committed before the
+ * send, and its outcome recorded after it:
+ *
+ * - sent: 'sent' with the provider's message id;
+ * - failed, retryable: back to 'pending' with an exponential next_attempt_at; 'failed' after
+ *   MAX_ATTEMPTS or at once on a permanent rejection;
+ * - process died mid-send: the row stays 'sending' and is claimed again once older than
+ *   STALE_CLAIM_MS.
+ *
+ * Exactly-once ends at the mail server: if the process dies after the server accepted a message but
+ * before 'sent' was committed, that message is sent again. No protocol can close that window, so
+ * every attempt of a delivery carries the same Message-ID (`<delivery-id@vigil>`) and
+ * X-Vigil-Delivery-Id header: the resend is recognisably the same message, and mail clients and
+ * archives that de-duplicate by Message-ID show it once.
+ *
+ * Woken at once by NOTIFY from the deliveries insert trigger, and by a 1 s poll for retries that fall
+ * due, abandoned claims, and a lost LISTEN connection.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private listener?: Listener;
+  private listening?: Promise<void>;
+  private lastListenAttempt = 0;
+  private timer?: NodeJS.Timeout;
+  private draining?: Promise<void>;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly repo: DeliveryRepository,
+    @Inject(EMAIL_PROVIDER) private readonly provider: EmailProvider,
+    @Inject(CONFIG) private readonly config: NotificationConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.stopped = false;
+    await this.ensureListening();
+    this.timer = setInterval(() => {
+      void this.ensureListening();
+      this.kick();
+    }, POLL_MS);
+    this.kick();
+    this.log.info({ transport: this.config.EMAIL_TRANSPORT }, 'delivery worker started');
+  }
+
+  /** Stops claiming; the sends in flight finish and their outcome is recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.draining) await this.draining;
+    await this.listening;
+    await this.listener?.close();
+    this.listener = undefined;
+    await this.provider.close?.();
+    this.log.info('delivery worker stopped');
+  }
+
+  /** Sends everything due now and resolves when nothing due is left (tests, CLI). */
+  async flush(): Promise<void> {
+    this.kick();
+    while (this.draining) await this.draining;
+  }
+
+  private ensureListening(): Promise<void> {
+    if (this.stopped || this.listener || this.listening) return this.listening ?? Promise.resolve();
+    if (Date.now() - this.lastListenAttempt < RELISTEN_MS) return Promise.resolve();
+    this.lastListenAttempt = Date.now();
+    this.listening = this.repo
+      .listen(
+        DELIVERIES_CHANNEL,
+        () => this.kick(),
+        (err) => {
+          this.log.warn({ err }, 'deliveries listener lost; polling continues');
+          this.listener = undefined;
+        },
+      )
+      .then(async (l) => {
+        if (this.stopped) await l.close();
+        else this.listener = l;
+      })
+      .catch((err: unknown) => this.log.warn({ err }, 'could not LISTEN for new deliveries; polling continues'))
+      .finally(() => {
+        this.listening = undefined;
+      });
+    return this.listening;
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain()
+      .catch((err: unknown) => this.log.error({ err }, 'delivery worker failed; will retry'))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const batch = await this.repo.claimDue(BATCH_SIZE, STALE_CLAIM_MS, MAX_ATTEMPTS);
+      if (!batch.length) return;
+      let next = 0;
+      const sender = async () => {
+        while (next < batch.length) await this.deliver(batch[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, batch.length) }, sender));
+      if (batch.length < BATCH_SIZE) return;
+    }
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    const ctx = { deliveryId: d.id, notificationId: d.notificationId, orgId: d.orgId, attempt: d.attempts };
+    let providerMessageId: string;
+    try {
+      ({ providerMessageId } = await this.provider.send({
+        from: this.config.EMAIL_FROM,
+        to: d.recipient,
+        subject: d.subject,
+        text: d.text,
+        html: d.html,
+        messageId: deliveryMessageId(d.id),
+        headers: { 'X-Vigil-Delivery-Id': d.id, 'Auto-Submitted': 'auto-generated' },
+      }));
+    } catch (err) {
+      await this.recordFailure(d, err, ctx);
+      return;
+    }
+    try {
+      if (!(await this.repo.markSent(d, providerMessageId))) {
+        this.log.warn(ctx, 'delivery sent but its claim was taken over meanwhile');
+      } else {
+        this.log.info({ ...ctx, providerMessageId }, 'email sent');
+      }
+    } catch (err) {
+      // Sent, but not recorded: the row stays 'sending' and is resent (same Message-ID) once stale.
+      this.log.error({ ...ctx, err }, 'email sent but recording it failed; it will be resent with the same Message-ID');
+    }
+  }
+
+  private async recordFailure(d: ClaimedDelivery, err: unknown, ctx: Record<string, unknown>): Promise<void> {
+    const reason = describeError(err).slice(0, 1000);
+    try {
+      if (err instanceof PermanentSendError || d.attempts >= MAX_ATTEMPTS) {
+        await this.repo.markFailed(d, reason);
+        this.log.error({ ...ctx, reason }, 'email delivery failed for good');
+      } else {
+        const delayMs = retryDelayMs(d.attempts);
+        await this.repo.markRetry(d, delayMs, reason);
+        this.log.warn({ ...ctx, reason, retryInMs: delayMs }, 'email delivery failed; will retry');
+      }
+    } catch (dbErr) {
+      // Left 'sending': reclaimed once stale, so the attempt is retried all the same.
+      this.log.error({ ...ctx, err: dbErr, reason }, 'could not record a failed delivery');
+    }
+  }
+}

@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@vigil/platform';
+import { notificationService } from './app.module';
+
+runMigrateCommand(notificationService);
