@@ -15,6 +15,9 @@ export const ack: Outcome = { kind: 'ack' };
 /** Handles a micro-batch (everything available right now, up to batchSize); one outcome per message, in order. */
 export type BatchHandler = (messages: JsMsg[]) => Promise<Outcome[]>;
 
+const NOTHING_BUFFERED = Symbol('nothing-buffered');
+const nextMacrotask = () => new Promise<typeof NOTHING_BUFFERED>((resolve) => setImmediate(() => resolve(NOTHING_BUFFERED)));
+
 /** Redelivery delays after a retryable failure, by attempt. */
 const backoffMs = [1_000, 5_000, 15_000, 30_000, 60_000];
 
@@ -58,17 +61,32 @@ export class JetStreamConsumerRunner {
     this.log.info({ durable: this.spec.durable }, 'consumer drained');
   }
 
+  /**
+   * Micro-batching: take one message, then whatever else is already buffered (resolves before the next
+   * macrotask), up to batchSize. A lone message is handled at once; a burst shares one transaction.
+   */
   private async run(messages: ConsumerMessages): Promise<void> {
-    let batch: JsMsg[] = [];
-    for await (const msg of messages) {
-      batch.push(msg);
-      // getPending() counts the message in hand: <= 1 means nothing else is buffered right now.
-      if (batch.length >= this.batchSize || messages.getPending() <= 1) {
-        await this.process(batch);
-        batch = [];
+    const it = messages[Symbol.asyncIterator]();
+    let next = it.next();
+    for (;;) {
+      const first = await next;
+      if (first.done) return;
+      const batch: JsMsg[] = [first.value];
+      next = it.next();
+      let done = false;
+      while (batch.length < this.batchSize) {
+        const r = await Promise.race([next, nextMacrotask()]);
+        if (r === NOTHING_BUFFERED) break;
+        if (r.done) {
+          done = true;
+          break;
+        }
+        batch.push(r.value);
+        next = it.next();
       }
+      await this.process(batch);
+      if (done) return;
     }
-    if (batch.length) await this.process(batch);
   }
 
   private async process(batch: JsMsg[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { allStreams } from '@vigil/contracts';
@@ -160,6 +161,10 @@ export class TestStack {
 
   async stop(): Promise<void> {
     await Promise.allSettled([...this.services.values()].map((s) => s.stop()));
+    // Keep each service's last log lines for whoever has to read a failure (CI prints the folder).
+    const dir = join(repoRoot(), '.vigil/test-logs', this.db.name);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, proc] of this.services) writeFileSync(join(dir, `${name}.log`), proc.logs());
     await this.nc?.close().catch(() => undefined);
     await Promise.allSettled([this.smtp.stop(), this.nats.stop()]);
     await this.db.drop();
