@@ -11,6 +11,7 @@ import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReportsController } from './reports/reports.controller';
+import { OpenApiController } from './openapi/openapi.controller';
 
 export const gatewayService = {
   service: 'gateway',
@@ -27,7 +28,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [VigilCoreModule.forRoot(gatewayService, config, log)],
-      controllers: [EventsController, IncidentsController, ReportsController],
+      controllers: [EventsController, IncidentsController, ReportsController, OpenApiController],
       providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService],
     };
   }

@@ -83,6 +83,14 @@ describe('POST /v1/events input validation', () => {
     expect((await stack.api('/v1/events', { key: org.key, body: [loginFailed('203.0.113.7')] })).status).toBe(202);
   });
 
+  it('serves its OpenAPI description, generated from the contracts', async () => {
+    const res = await stack.api('/v1/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/incidents/{ref}', '/v1/reports/breach-summary']));
+    expect(res.body.components.schemas['login.failed.v1'].required).toContain('ip');
+  });
+
   it('refuses missing, malformed and unknown API keys with 401', async () => {
     const body = [loginFailed('203.0.113.8')];
     expect((await stack.api('/v1/events', { body })).status).toBe(401);
