@@ -125,7 +125,8 @@ export class JetStreamConsumerRunner {
         },
       );
       this.log.error({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason }, 'dead-lettered');
-      msg.term(outcome.reason.slice(0, 256));
+      // No reason argument: `+TERM <reason>` is NATS 2.10+; a 2.9 server ignores it and redelivers.
+      msg.term();
     } catch (err) {
       // Could not park it: keep it in the stream rather than lose it.
       this.log.error({ err, durable: this.spec.durable }, 'dead-letter publish failed; will redeliver');

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing (pnpm, node_modules, PostgreSQL, nats-server), builds, and
+# runs Jest once for the whole monorepo. Arguments go to Jest: `npm test -- -t 'dedup'`.
+# Exits with Jest's exit code.
+#
+# PostgreSQL: PG_ADMIN_URL (superuser) is found or provided by ensure_postgres and exported for the
+# test harness; set VIGIL_TEST_PG_ADMIN_URL to point the harness elsewhere (then this script
+# leaves PostgreSQL alone). NATS: the harness starts its own private nats-servers, so the binary
+# must be installed; a shared one on 127.0.0.1:4222 is started too.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$VIGIL_ROOT"
+
+ensure_pnpm
+ensure_deps
+if [[ -n "${VIGIL_TEST_PG_ADMIN_URL:-}" ]]; then
+  vlog "VIGIL_TEST_PG_ADMIN_URL is set; not checking the local PostgreSQL"
+else
+  ensure_postgres
+fi
+ensure_nats
+ensure_nats_binary
+build_all
+
+log "jest${*:+ $*}"
+set +e
+pnpm exec jest "$@"
+rc=$?
+set -e
+exit "$rc"

@@ -1,0 +1,152 @@
+import { connect, type JsMsg, type NatsConnection } from 'nats';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
+import { createEvent, loginFailedV1, newId, streams, type StreamDefinition } from '@vigil/contracts';
+import { createTestDatabase, startNats, waitFor, type TestDatabase, type TestNats } from '@vigil/testing';
+import {
+  JetStreamConsumerRunner,
+  PermanentMessageError,
+  ack,
+  encodeEvent,
+  ensureStreams,
+  inboxHandler,
+  messagingMigrations,
+  publishRaw,
+  type MessagingTables,
+  type Outcome,
+} from '../src';
+
+const log = pino({ level: 'silent' });
+const stream: StreamDefinition = { name: 'TEST_RUNNER', subjects: ['runner.>'], maxAgeDays: 1, duplicateWindowMinutes: 2 };
+
+describe('JetStreamConsumerRunner against a real NATS server', () => {
+  let nats: TestNats;
+  let nc: NatsConnection;
+  let testDb: TestDatabase;
+  let database: Database<MessagingTables & { effects: { event_id: string } }>;
+  const runners: JetStreamConsumerRunner[] = [];
+
+  beforeAll(async () => {
+    [nats, testDb] = await Promise.all([startNats(), createTestDatabase({ schemas: ['detection'] })]);
+    nc = await connect({ servers: nats.url });
+    await ensureStreams(await nc.jetstreamManager(), [stream, streams.deadLetters]);
+    database = createDatabase({ url: testDb.urlFor('detection'), schema: 'detection' });
+    await migrateToLatest(database.db, 'detection', messagingMigrations);
+    await sql`create table effects (event_id text not null)`.execute(database.db);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    await database?.close();
+    await nc?.close();
+    await nats?.stop();
+    await testDb?.drop();
+  });
+
+  async function run(durable: string, handler: (msgs: JsMsg[]) => Promise<Outcome[]>, opts: { maxDeliver?: number; ackWaitMs?: number } = {}) {
+    const runner = new JetStreamConsumerRunner(nc, { stream, durable, filterSubject: `runner.${durable}`, ...opts }, handler, log, 64);
+    await runner.start();
+    runners.push(runner);
+    return runner;
+  }
+  const publish = (durable: string, body: unknown, msgId = newId()) => publishRaw(nc.jetstream(), `runner.${durable}`, msgId, encodeEvent(body));
+  const info = async (durable: string) => (await nc.jetstreamManager()).consumers.info(stream.name, durable);
+
+  it('handles a lone message on its first delivery, without waiting for more', async () => {
+    const seen: number[] = [];
+    await run('lone', async (msgs) => msgs.map((m) => (seen.push(m.info.redeliveryCount), ack)), { ackWaitMs: 1_000 });
+    await publish('lone', { n: 1 });
+    await waitFor(() => seen.length >= 1, { description: 'lone message handled' });
+    await waitFor(async () => (await info('lone')).num_ack_pending === 0, { description: 'ack recorded' });
+    expect(seen).toEqual([1]);
+    expect((await info('lone')).num_redelivered).toBe(0);
+  });
+
+  it('shares one handler call among a burst of buffered messages', async () => {
+    const batchSizes: number[] = [];
+    for (let i = 0; i < 300; i++) await publish('burst', { i });
+    await run('burst', async (msgs) => (batchSizes.push(msgs.length), msgs.map(() => ack)));
+    await waitFor(() => batchSizes.reduce((a, b) => a + b, 0) === 300, { description: 'all 300 handled' });
+    expect(batchSizes.length).toBeLessThan(300);
+    expect(Math.max(...batchSizes)).toBeLessThanOrEqual(64);
+  });
+
+  it('dead-letters a permanent failure at once, with the reason', async () => {
+    let calls = 0;
+    await run('permanent', async (msgs) => msgs.map(() => (calls++, { kind: 'dead-letter', reason: 'payload is not valid JSON' })));
+    await publish('permanent', { broken: true });
+    const jsm = await nc.jetstreamManager();
+    const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: 'deadletter.permanent' }).catch(() => undefined), {
+      description: 'dead letter',
+    });
+    expect(dl.header.get('Vigil-Dead-Letter-Reason')).toBe('payload is not valid JSON');
+    expect(dl.header.get('Vigil-Dead-Letter-Subject')).toBe('runner.permanent');
+    expect(JSON.parse(new TextDecoder().decode(dl.data))).toEqual({ broken: true });
+    // Terminated, not left pending: the server will not deliver it again.
+    await waitFor(async () => (await info('permanent')).num_ack_pending === 0, { description: 'dead-lettered message terminated' });
+    expect(calls).toBe(1);
+  });
+
+  it('retries a failing message, then dead-letters it after maxDeliver deliveries', async () => {
+    const deliveries: number[] = [];
+    await run('flaky', async (msgs) => msgs.map((m) => (deliveries.push(m.info.redeliveryCount), { kind: 'retry', reason: 'database unavailable' })), { maxDeliver: 2 });
+    await publish('flaky', { x: 1 });
+    const jsm = await nc.jetstreamManager();
+    const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: 'deadletter.flaky' }).catch(() => undefined), {
+      timeoutMs: 30_000,
+      description: 'dead letter after retries',
+    });
+    expect(deliveries).toEqual([1, 2]);
+    expect(dl.header.get('Vigil-Dead-Letter-Deliveries')).toBe('2');
+  });
+
+  it('applies an effect once per event id, however often the event arrives (inbox)', async () => {
+    const durable = 'inbox';
+    await run(
+      durable,
+      inboxHandler({
+        db: database.db,
+        durable,
+        definition: loginFailedV1,
+        handle: async (event, tx) => {
+          await sql`insert into effects (event_id) values (${event.id})`.execute(tx);
+        },
+      }),
+    );
+    const event = createEvent(loginFailedV1, { orgid: newId(), source: 'test', data: { ip: '192.0.2.1' } });
+    // Distinct Nats-Msg-Ids: JetStream stores all three copies; only the inbox can stop the repeats.
+    for (const copy of ['a', 'b', 'c']) await publish(durable, event, `${event.id}:${copy}`);
+    await publish(durable, { specversion: '1.0', id: 'x', source: 's', type: 'login.failed', orgid: newId(), time: new Date().toISOString(), data: { ip: 'nope' } });
+    await waitFor(async () => { const i = await info(durable); return i.num_pending === 0 && i.num_ack_pending === 0; }, { description: 'inbox consumer idle' });
+    const rows = await sql<{ event_id: string }>`select event_id from effects`.execute(database.db);
+    expect(rows.rows).toEqual([{ event_id: event.id }]);
+    const jsm = await nc.jetstreamManager();
+    const dl = await jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: 'deadletter.inbox' });
+    expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/\/data\/ip/);
+  });
+
+  it('retries (not dead-letters) an effect that throws, and dead-letters a PermanentMessageError', async () => {
+    const durable = 'inbox-errors';
+    let attempts = 0;
+    await run(
+      durable,
+      inboxHandler({
+        db: database.db,
+        durable,
+        definition: loginFailedV1,
+        handle: async (event) => {
+          attempts++;
+          if (event.data.username === 'permanent') throw new PermanentMessageError('org was deleted');
+          if (attempts < 2) throw new Error('transient');
+        },
+      }),
+    );
+    await publish(durable, createEvent(loginFailedV1, { orgid: newId(), source: 'test', data: { ip: '192.0.2.2', username: 'transient' } }));
+    await waitFor(async () => (await info(durable)).num_ack_pending === 0 && attempts === 2, { timeoutMs: 20_000, description: 'retried once then acked' });
+    await publish(durable, createEvent(loginFailedV1, { orgid: newId(), source: 'test', data: { ip: '192.0.2.3', username: 'permanent' } }));
+    const jsm = await nc.jetstreamManager();
+    const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
+    expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/org was deleted/);
+  });
+});
