@@ -24,8 +24,15 @@ ensure_nats_binary
 build_all
 
 log "jest${*:+ $*}"
+results="$VIGIL_STATE/jest-results.json"
+mkdir -p "$VIGIL_STATE"
+rm -f "$results"
 set +e
-pnpm exec jest "$@"
+pnpm exec jest --json --outputFile="$results" "$@"
 rc=$?
 set -e
+# One plain closing line that any CI can read, from Jest's own counts.
+if [[ -f "$results" ]]; then
+  node -e 'const r = require(process.argv[1]); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));' "$results"
+fi
 exit "$rc"
