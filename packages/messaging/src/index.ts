@@ -9,3 +9,4 @@ export * from './inbox';
 export * from './outbox';
 export * from './tables';
 export * from './migrations';
+export * from './wakeable-loop';

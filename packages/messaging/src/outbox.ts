@@ -1,11 +1,12 @@
 import type { JetStreamClient } from 'nats';
 import type { Kysely, Transaction } from 'kysely';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { VigilEvent } from '@vigil/contracts';
 import { eventSubject } from '@vigil/contracts';
 import type { MessagingTables } from './tables';
 import { publishRaw, encodeEvent } from './publisher';
+import { WakeableLoop } from './wakeable-loop';
 
 /**
  * Records an event to publish in the caller's transaction: it leaves if and only if the effect commits.
@@ -24,62 +25,31 @@ export async function enqueueEvents<DB extends MessagingTables>(tx: Transaction<
  * with the same Nats-Msg-Id, which JetStream drops inside its duplicate window and inboxes drop after.
  */
 export class OutboxRelay {
-  private listener?: PoolClient;
-  private timer?: NodeJS.Timeout;
-  private draining?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop: WakeableLoop;
 
   constructor(
     private readonly db: Kysely<MessagingTables>,
-    private readonly pool: Pool,
+    pool: Pool,
     private readonly js: JetStreamClient,
-    private readonly schema: string,
-    private readonly log: Logger,
+    schema: string,
+    log: Logger,
     private readonly batchSize = 256,
-    private readonly pollMs = 1_000,
-  ) {}
-
-  async start(): Promise<void> {
-    this.listener = await this.pool.connect();
-    this.listener.on('notification', () => this.kick());
-    this.listener.on('error', (err) => this.log.warn({ err }, 'outbox listener lost; polling continues'));
-    await this.listener.query(`listen ${this.schema}_outbox`);
-    this.timer = setInterval(() => this.kick(), this.pollMs);
-    this.kick();
+  ) {
+    // The outbox trigger notifies `<schema>_outbox` (see messagingMigrations).
+    this.loop = new WakeableLoop({ name: `${schema}-outbox`, pool, channel: `${schema}_outbox`, work: () => this.drain(), log });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.draining;
-    if (this.listener) {
-      await this.listener.query(`unlisten *`).catch(() => undefined);
-      this.listener.release();
-    }
+  start(): Promise<void> {
+    return this.loop.start();
   }
 
-  /** Drains now; resolves when the outbox is empty (used by tests and shutdown). */
-  async flush(): Promise<void> {
-    this.kick();
-    while (this.draining) await this.draining;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private kick(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((err) => this.log.error({ err }, 'outbox relay failed; will retry'))
-      .finally(() => {
-        this.draining = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.kick();
-        }
-      });
+  /** Publishes everything committed so far; resolves when the outbox is empty (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.loop.flush();
   }
 
   private async drain(): Promise<void> {

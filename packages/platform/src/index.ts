@@ -7,3 +7,4 @@ export * from './health.controller';
 export * from './core.module';
 export * from './bootstrap';
 export * from './migrate-command';
+export * from './service-module';

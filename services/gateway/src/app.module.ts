@@ -1,7 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
-import { VigilCoreModule, type BaseConfig } from '@vigil/platform';
+import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
 import { OrgRepository } from './auth/org.repository';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -22,14 +20,4 @@ export const gatewayService = {
   outbox: true,
 } as const;
 
-@Module({})
-export class AppModule {
-  static forRoot(config: BaseConfig, log: Logger): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [VigilCoreModule.forRoot(gatewayService, config, log)],
-      controllers: [EventsController, IncidentsController, ReportsController, OpenApiController],
-      providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService],
-    };
-  }
-}
+export const AppModule = serviceModule(gatewayService, { controllers: [EventsController, IncidentsController, ReportsController, OpenApiController], providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService] });

@@ -1,7 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
-import { VigilCoreModule, type BaseConfig } from '@vigil/platform';
+import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
 import { IncidentRepository } from './incidents/incident.repository';
 import { IncidentHandlers } from './incidents/incident.handlers';
@@ -15,14 +13,4 @@ export const incidentService = {
   outbox: true,
 } as const;
 
-@Module({})
-export class AppModule {
-  static forRoot(config: BaseConfig, log: Logger): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [VigilCoreModule.forRoot(incidentService, config, log)],
-      controllers: [IncidentQueriesController],
-      providers: [IncidentRepository, IncidentHandlers],
-    };
-  }
-}
+export const AppModule = serviceModule(incidentService, { controllers: [IncidentQueriesController], providers: [IncidentRepository, IncidentHandlers] });

@@ -1,8 +1,10 @@
-import { baseEnvSchema, bootstrapService, createLogger, loadConfig, runMain } from '@vigil/platform';
+import { envWithDefaultPort, runService } from '@vigil/platform';
 import { AppModule } from './app.module';
 
-runMain(async () => {
-  const config = loadConfig(baseEnvSchema.extend({ PORT: baseEnvSchema.shape.PORT.default(8083) }), process.env, 'incident');
-  const log = createLogger('incident', config.LOG_LEVEL);
-  await bootstrapService(AppModule.forRoot(config, log), { config, log, rpcQueue: "incident" });
+runService({
+  service: 'incident',
+  envSchema: envWithDefaultPort(8083),
+  module: AppModule,
+  // Answers the gateway's queries (@MessagePattern) in queue group 'incident'.
+  bootstrap: () => ({ rpcQueue: 'incident' }),
 });

@@ -1,7 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
-import { VigilCoreModule, type BaseConfig } from '@vigil/platform';
+import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
 import { RawEventRepository } from './store/raw-event.repository';
 import { IngestHandlers } from './store/ingest.handlers';
@@ -14,13 +12,4 @@ export const ingestService = {
   outbox: true,
 } as const;
 
-@Module({})
-export class AppModule {
-  static forRoot(config: BaseConfig, log: Logger): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [VigilCoreModule.forRoot(ingestService, config, log)],
-      providers: [RawEventRepository, IngestHandlers],
-    };
-  }
-}
+export const AppModule = serviceModule(ingestService, { providers: [RawEventRepository, IngestHandlers] });

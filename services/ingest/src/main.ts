@@ -1,8 +1,4 @@
-import { baseEnvSchema, bootstrapService, createLogger, loadConfig, runMain } from '@vigil/platform';
+import { envWithDefaultPort, runService } from '@vigil/platform';
 import { AppModule } from './app.module';
 
-runMain(async () => {
-  const config = loadConfig(baseEnvSchema.extend({ PORT: baseEnvSchema.shape.PORT.default(8081) }), process.env, 'ingest');
-  const log = createLogger('ingest', config.LOG_LEVEL);
-  await bootstrapService(AppModule.forRoot(config, log), { config, log });
-});
+runService({ service: 'ingest', envSchema: envWithDefaultPort(8081), module: AppModule });

@@ -1,7 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
-import { VigilCoreModule } from '@vigil/platform';
+import { CONFIG, serviceModule } from '@vigil/platform';
 import type { NotificationConfig } from './config';
 import { migrations } from './db/migrations';
 import { AdminAlertTemplates } from './alerts/admin-alert';
@@ -20,21 +18,14 @@ export const notificationService = {
   outbox: false,
 } as const;
 
-@Module({})
-export class AppModule {
-  static forRoot(config: NotificationConfig, log: Logger): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [VigilCoreModule.forRoot(notificationService, config, log)],
-      providers: [
-        // Compiled once at start-up; a missing or broken template fails the start, not the first alert.
-        { provide: ADMIN_ALERT_TEMPLATES, useFactory: () => AdminAlertTemplates.load() },
-        { provide: EMAIL_PROVIDER, useFactory: () => createEmailProvider(config) },
-        NotificationRepository,
-        NotificationHandlers,
-        DeliveryRepository,
-        DeliveryWorker,
-      ],
-    };
-  }
-}
+export const AppModule = serviceModule<NotificationConfig>(notificationService, {
+  providers: [
+    // Compiled once at start-up; a missing or broken template fails the start, not the first alert.
+    { provide: ADMIN_ALERT_TEMPLATES, useFactory: () => AdminAlertTemplates.load() },
+    { provide: EMAIL_PROVIDER, inject: [CONFIG], useFactory: (config: NotificationConfig) => createEmailProvider(config) },
+    NotificationRepository,
+    NotificationHandlers,
+    DeliveryRepository,
+    DeliveryWorker,
+  ],
+});

@@ -98,7 +98,7 @@ beforeAll(async () => {
     'notification',
   );
   const log = createLogger('notification', config.LOG_LEVEL);
-  app = await bootstrapService(AppModule.forRoot(config, log), { config, log });
+  app = await bootstrapService(AppModule(config, log), { config, log });
   nc = await connect({ servers: nats.url });
   jsm = await nc.jetstreamManager();
   await ensureStreams(jsm, [streams.orgs, streams.incidents, streams.deadLetters]);

@@ -54,7 +54,7 @@ beforeAll(async () => {
     'notification',
   );
   const log = createLogger('notification', config.LOG_LEVEL);
-  app = await bootstrapService(AppModule.forRoot(config, log), { config, log });
+  app = await bootstrapService(AppModule(config, log), { config, log });
   nc = await connect({ servers: nats.url });
   await ensureStreams(await nc.jetstreamManager(), [streams.orgs, streams.incidents]);
 });

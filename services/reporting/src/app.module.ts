@@ -1,7 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
-import { VigilCoreModule, type BaseConfig } from '@vigil/platform';
+import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
 import { IncidentRecordRepository } from './breach-register/incident-record.repository';
 import { IncidentRecordsHandlers } from './breach-register/incident-records.handlers';
@@ -15,14 +13,4 @@ export const reportingService = {
   outbox: false,
 } as const;
 
-@Module({})
-export class AppModule {
-  static forRoot(config: BaseConfig, log: Logger): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [VigilCoreModule.forRoot(reportingService, config, log)],
-      controllers: [ReportsController],
-      providers: [IncidentRecordRepository, IncidentRecordsHandlers],
-    };
-  }
-}
+export const AppModule = serviceModule(reportingService, { controllers: [ReportsController], providers: [IncidentRecordRepository, IncidentRecordsHandlers] });

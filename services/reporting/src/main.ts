@@ -1,8 +1,10 @@
-import { baseEnvSchema, bootstrapService, createLogger, loadConfig, runMain } from '@vigil/platform';
+import { envWithDefaultPort, runService } from '@vigil/platform';
 import { AppModule } from './app.module';
 
-runMain(async () => {
-  const config = loadConfig(baseEnvSchema.extend({ PORT: baseEnvSchema.shape.PORT.default(8085) }), process.env, 'reporting');
-  const log = createLogger('reporting', config.LOG_LEVEL);
-  await bootstrapService(AppModule.forRoot(config, log), { config, log, rpcQueue: "reporting" });
+runService({
+  service: 'reporting',
+  envSchema: envWithDefaultPort(8085),
+  module: AppModule,
+  // Answers the gateway's queries (@MessagePattern) in queue group 'reporting'.
+  bootstrap: () => ({ rpcQueue: 'reporting' }),
 });

@@ -107,21 +107,26 @@ export class TestStack {
   }
 
   /**
-   * POSTs a body the server may refuse before reading it all (413): the answer is read even though the
-   * server closes the connection while the upload is still going.
+   * Declares an oversized body (content-length) and sends only its first chunk: the server must refuse
+   * from the declared size alone, so the answer arrives while the upload is still open — no race with
+   * the server closing the socket under a half-written body.
    */
   postOversized(path: string, key: string, body: string): Promise<{ status: number; contentType: string; body: any }> {
     return new Promise((resolve, reject) => {
-      const req = request(this.gatewayUrl + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const bytes = Buffer.from(body);
+      const req = request(this.gatewayUrl + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': bytes.length } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text ? JSON.parse(text) : undefined }));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text ? JSON.parse(text) : undefined });
+        });
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
       });
-      req.end(body);
+      req.write(bytes.subarray(0, 64 * 1024));
     });
   }
 

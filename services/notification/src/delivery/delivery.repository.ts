@@ -19,10 +19,6 @@ export interface ClaimedDelivery {
 /** Channel the deliveries insert trigger notifies on. */
 export const DELIVERIES_CHANNEL = 'notification_deliveries';
 
-export interface Listener {
-  close(): Promise<void>;
-}
-
 /** The delivery worker's side of notification's tables. */
 @Injectable()
 export class DeliveryRepository {
@@ -117,34 +113,5 @@ export class DeliveryRepository {
       .where('attempts', '=', d.attempts)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
-  }
-
-  /** LISTENs on a dedicated pool client (held until close) and calls `onNotify` on every NOTIFY. */
-  async listen(channel: string, onNotify: () => void, onError: (err: Error) => void): Promise<Listener> {
-    const client = await this.database.pool.connect();
-    let released = false;
-    const release = (err?: Error) => {
-      if (released) return;
-      released = true;
-      client.release(err);
-    };
-    client.on('notification', () => onNotify());
-    client.on('error', (err: Error) => {
-      release(err); // a broken connection must not go back into the pool
-      onError(err);
-    });
-    try {
-      await client.query(`listen ${channel}`);
-    } catch (err) {
-      release(err as Error);
-      throw err;
-    }
-    return {
-      close: async () => {
-        if (released) return;
-        await client.query('unlisten *').catch(() => undefined);
-        release();
-      },
-    };
   }
 }

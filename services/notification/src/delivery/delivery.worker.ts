@@ -1,16 +1,16 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { describeError } from '@vigil/messaging';
-import { CONFIG, LOGGER } from '@vigil/platform';
+import { WakeableLoop, describeError } from '@vigil/messaging';
+import type { Database } from '@vigil/db';
+import { CONFIG, DATABASE, LOGGER } from '@vigil/platform';
 import type { NotificationConfig } from '../config';
 import { EMAIL_PROVIDER, PermanentSendError, type EmailProvider } from '../email/email-provider';
-import { DELIVERIES_CHANNEL, DeliveryRepository, type ClaimedDelivery, type Listener } from './delivery.repository';
+import { DELIVERIES_CHANNEL, DeliveryRepository, type ClaimedDelivery } from './delivery.repository';
 import { MAX_ATTEMPTS, STALE_CLAIM_MS, deliveryMessageId, retryDelayMs } from './delivery-policy';
 
 const BATCH_SIZE = 16;
 const SEND_CONCURRENCY = 4;
 const POLL_MS = 1_000;
-const RELISTEN_MS = 5_000;
 
 /**
  * Sends pending email deliveries: the one effect that leaves the database, so it can't share a
@@ -34,94 +34,38 @@ const RELISTEN_MS = 5_000;
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private listener?: Listener;
-  private listening?: Promise<void>;
-  private lastListenAttempt = 0;
-  private timer?: NodeJS.Timeout;
-  private draining?: Promise<void>;
-  private again = false;
-  private stopped = true;
+  private readonly loop: WakeableLoop;
 
   constructor(
     private readonly repo: DeliveryRepository,
     @Inject(EMAIL_PROVIDER) private readonly provider: EmailProvider,
     @Inject(CONFIG) private readonly config: NotificationConfig,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(DATABASE) database: Database<unknown>,
+  ) {
+    this.loop = new WakeableLoop({ name: 'email-deliveries', pool: database.pool, channel: DELIVERIES_CHANNEL, work: () => this.drain(), log, pollMs: POLL_MS });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.stopped = false;
-    await this.ensureListening();
-    this.timer = setInterval(() => {
-      void this.ensureListening();
-      this.kick();
-    }, POLL_MS);
-    this.kick();
+    await this.loop.start();
     this.log.info({ transport: this.config.EMAIL_TRANSPORT }, 'delivery worker started');
   }
 
   /** Stops claiming; the sends in flight finish and their outcome is recorded. */
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    while (this.draining) await this.draining;
-    await this.listening;
-    await this.listener?.close();
-    this.listener = undefined;
+    if (this.loop.isStopped) return;
+    await this.loop.stop();
     await this.provider.close?.();
     this.log.info('delivery worker stopped');
   }
 
   /** Sends everything due now and resolves when nothing due is left (tests, CLI). */
-  async flush(): Promise<void> {
-    this.kick();
-    while (this.draining) await this.draining;
-  }
-
-  private ensureListening(): Promise<void> {
-    if (this.stopped || this.listener || this.listening) return this.listening ?? Promise.resolve();
-    if (Date.now() - this.lastListenAttempt < RELISTEN_MS) return Promise.resolve();
-    this.lastListenAttempt = Date.now();
-    this.listening = this.repo
-      .listen(
-        DELIVERIES_CHANNEL,
-        () => this.kick(),
-        (err) => {
-          this.log.warn({ err }, 'deliveries listener lost; polling continues');
-          this.listener = undefined;
-        },
-      )
-      .then(async (l) => {
-        if (this.stopped) await l.close();
-        else this.listener = l;
-      })
-      .catch((err: unknown) => this.log.warn({ err }, 'could not LISTEN for new deliveries; polling continues'))
-      .finally(() => {
-        this.listening = undefined;
-      });
-    return this.listening;
-  }
-
-  private kick(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((err: unknown) => this.log.error({ err }, 'delivery worker failed; will retry'))
-      .finally(() => {
-        this.draining = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.kick();
-        }
-      });
+  flush(): Promise<void> {
+    return this.loop.flush();
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.loop.isStopped) {
       const batch = await this.repo.claimDue(BATCH_SIZE, STALE_CLAIM_MS, MAX_ATTEMPTS);
       if (!batch.length) return;
       let next = 0;
