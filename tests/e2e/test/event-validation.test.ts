@@ -135,4 +135,27 @@ describe('POST /v1/events input validation', () => {
       await asIngest.end();
     }
   });
+
+  // Last: it takes NATS away from this file's stack.
+  it('answers /healthz while alive and /readyz 503 naming the dependency that is down', async () => {
+    for (const name of ['gateway', 'ingest'] as const) {
+      const svc = stack.services.get(name)!;
+      expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${svc.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: 'ok', nats: 'ok' } });
+    }
+    await stack.nats.stop();
+    const gateway = stack.services.get('gateway')!;
+    const down = await waitFor(
+      async () => {
+        const res = await fetch(`${gateway.url}/readyz`);
+        return res.status === 503 ? ((await res.json()) as { checks: { postgres: string; nats: string } }) : undefined;
+      },
+      { timeoutMs: 30_000, description: 'gateway /readyz to report NATS down' },
+    );
+    expect(down.checks.postgres).toBe('ok');
+    expect(down.checks.nats).not.toBe('ok');
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+  });
 });
