@@ -63,3 +63,13 @@ export function inboxHandler<DB extends MessagingTables, D extends EventDefiniti
     return outcomes;
   };
 }
+
+/**
+ * Forgets inbox entries older than `before`. Safe once no copy of those events can still arrive: a
+ * durable redelivers within minutes, JetStream's dedup window is 10 minutes, and a replay under a new
+ * durable name has an inbox of its own.
+ */
+export async function pruneInbox(db: Kysely<MessagingTables>, before: Date): Promise<number> {
+  const r = await db.deleteFrom('inbox').where('processed_at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

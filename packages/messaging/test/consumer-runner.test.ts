@@ -13,6 +13,7 @@ import {
   inboxHandler,
   messagingMigrations,
   publishRaw,
+  pruneInbox,
   type MessagingTables,
   type Outcome,
 } from '../src';
@@ -148,5 +149,12 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     const jsm = await nc.jetstreamManager();
     const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
     expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/org was deleted/);
+  });
+
+  it('prunes only inbox entries older than the retention', async () => {
+    await sql`insert into inbox (consumer, event_id, processed_at) values ('prune', 'old', now() - interval '40 days'), ('prune', 'new', now())`.execute(database.db);
+    expect(await pruneInbox(database.db, new Date(Date.now() - 30 * 24 * 60 * 60_000))).toBe(1);
+    const left = await sql<{ event_id: string }>`select event_id from inbox where consumer = 'prune'`.execute(database.db);
+    expect(left.rows).toEqual([{ event_id: 'new' }]);
   });
 });

@@ -9,8 +9,13 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Database, MigrationSet } from '@vigil/db';
 import type { StreamDefinition } from '@vigil/contracts';
-import { JetStreamConsumerRunner, OutboxRelay, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
+import { JetStreamConsumerRunner, OutboxRelay, pruneInbox, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
+import type { Kysely } from 'kysely';
 import { DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
+
+/** Inbox entries are kept this long: far past any redelivery or publish-dedup window. */
+const INBOX_RETENTION_DAYS = 30;
+const INBOX_PRUNE_EVERY_MS = 60 * 60_000;
 
 export interface ServiceOptions {
   /** Service name: logs, NATS connection name, health output. */
@@ -32,6 +37,7 @@ export interface ServiceOptions {
 export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly runners: JetStreamConsumerRunner[] = [];
   private relay?: OutboxRelay;
+  private inboxPruner?: NodeJS.Timeout;
 
   constructor(
     @Inject(SERVICE_OPTIONS) private readonly opts: ServiceOptions,
@@ -53,7 +59,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
   async onApplicationBootstrap(): Promise<void> {
     if (this.opts.outbox) {
       this.relay = new OutboxRelay(
-        this.database.db as unknown as import('kysely').Kysely<MessagingTables>,
+        this.database.db as Kysely<MessagingTables>,
         this.database.pool,
         this.nc.jetstream(),
         this.opts.schema,
@@ -62,10 +68,27 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
       await this.relay.start();
     }
     for (const r of this.runners) await r.start();
+    if (this.runners.length) {
+      this.inboxPruner = setInterval(() => void this.pruneInbox(), INBOX_PRUNE_EVERY_MS);
+      this.inboxPruner.unref();
+    }
     this.log.info({ consumers: this.runners.map((r) => r.durable), outbox: !!this.opts.outbox }, 'service running');
   }
 
+  /** Drops inbox entries past the retention; returns how many. */
+  async pruneInbox(): Promise<number> {
+    try {
+      const n = await pruneInbox(this.database.db as Kysely<MessagingTables>, new Date(Date.now() - INBOX_RETENTION_DAYS * 24 * 60 * 60_000));
+      if (n) this.log.info({ pruned: n }, 'inbox pruned');
+      return n;
+    } catch (err) {
+      this.log.warn({ err }, 'inbox prune failed; will retry');
+      return 0;
+    }
+  }
+
   async beforeApplicationShutdown(signal?: string): Promise<void> {
+    clearInterval(this.inboxPruner);
     this.log.info({ signal }, 'shutting down: draining consumers');
     await Promise.all(this.runners.map((r) => r.stop()));
     await this.relay?.stop();
