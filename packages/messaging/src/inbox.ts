@@ -69,7 +69,7 @@ export function inboxHandler<DB extends MessagingTables, D extends EventDefiniti
  * durable redelivers within minutes, JetStream's dedup window is 10 minutes, and a replay under a new
  * durable name has an inbox of its own.
  */
-export async function pruneInbox(db: Kysely<MessagingTables>, before: Date): Promise<number> {
-  const r = await db.deleteFrom('inbox').where('processed_at', '<', before).executeTakeFirst();
+export async function pruneInbox<DB extends MessagingTables>(db: Kysely<DB>, before: Date): Promise<number> {
+  const r = await (db as unknown as Kysely<MessagingTables>).deleteFrom('inbox').where('processed_at', '<', before).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
