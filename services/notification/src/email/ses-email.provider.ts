@@ -7,17 +7,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Builds the complete MIME message (headers, text and HTML alternatives) exactly as SMTP would send it. */
 export async function buildRawMime(msg: OutgoingEmail): Promise<Buffer> {
-  return new MailComposer({
-    from: msg.from,
-    to: msg.to,
-    subject: msg.subject,
-    text: msg.text,
-    html: msg.html,
-    messageId: msg.messageId,
-    headers: msg.headers,
-  })
-    .compile()
-    .build();
+  // OutgoingEmail's fields are nodemailer's message options of the same names.
+  return new MailComposer(msg).compile().build();
 }
 
 /** SES errors that a retry can't fix. */

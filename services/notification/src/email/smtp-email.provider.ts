@@ -21,15 +21,7 @@ export class SmtpEmailProvider implements EmailProvider {
 
   async send(msg: OutgoingEmail): Promise<{ providerMessageId: string }> {
     try {
-      const info = await this.transport.sendMail({
-        from: msg.from,
-        to: msg.to,
-        subject: msg.subject,
-        text: msg.text,
-        html: msg.html,
-        messageId: msg.messageId,
-        headers: msg.headers,
-      });
+      const info = await this.transport.sendMail(msg);
       if (info.rejected.length > 0) throw new PermanentSendError(`recipient rejected: ${info.response}`);
       // Many servers answer "250 … queued as <id>": that id finds the message in their logs.
       const queued = /queued as\s+<?([^\s>]+)>?/i.exec(info.response ?? '');

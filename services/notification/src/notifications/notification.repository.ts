@@ -1,22 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
-import type { NotificationDatabase, NotificationKind } from '../db/schema';
+import type { NotificationDatabase, NotificationsTable } from '../db/schema';
 
 type Tx = Transaction<NotificationDatabase>;
 
-export interface NewNotification {
-  id: string;
-  org_id: string;
-  incident_id: string;
-  incident_number: string;
-  kind: NotificationKind;
-  subject: string;
-  text_body: string;
-  html_body: string;
-  source_event_id: string;
-}
+export type NewNotification = Omit<Selectable<NotificationsTable>, 'created_at'>;
 
 /** Orgs, recipients and notifications: the consumers' side of notification's tables. */
 @Injectable()

@@ -1,15 +1,8 @@
+import type { Selectable } from 'kysely';
 import type { IncidentStatus, Severity } from '@vigil/contracts';
+import type { IncidentRecordsTable } from '../db/schema';
 
-export interface SummaryIncident {
-  incident_id: string;
-  number: string;
-  title: string;
-  category: string;
-  severity: Severity;
-  status: IncidentStatus;
-  detected_at: Date;
-  opened_at: Date;
-}
+export type SummaryIncident = Omit<Selectable<IncidentRecordsTable>, 'org_id' | 'recorded_at'>;
 
 /** First instant of the month that starts the 12-month window ending with `now`'s month (UTC). */
 export function twelveMonthWindow(now: Date): { from: Date; to: Date; months: string[] } {
