@@ -56,17 +56,8 @@ export interface ConsumerSpec {
   maxAckPending?: number;
 }
 
-/** Defaults for every durable; ops (and resilience tests) may tune them per process through the environment. */
-export const consumerDefaults = {
-  maxDeliver: positiveInt(process.env.VIGIL_CONSUMER_MAX_DELIVER) ?? 5,
-  ackWaitMs: positiveInt(process.env.VIGIL_CONSUMER_ACK_WAIT_MS) ?? 30_000,
-  maxAckPending: 1000,
-};
-
-function positiveInt(v: string | undefined): number | undefined {
-  const n = v === undefined ? NaN : Number(v);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
+/** Defaults for a durable whose spec doesn't say (services take theirs from validated config). */
+export const consumerDefaults = { maxDeliver: 5, ackWaitMs: 30_000, maxAckPending: 1000 };
 
 export function consumerConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   return {

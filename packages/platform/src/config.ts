@@ -9,6 +9,10 @@ export const baseEnvSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL for this service\'s own role' }),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Deliveries of a message before it is dead-lettered. */
+  VIGIL_CONSUMER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+  /** How long JetStream waits for an ack before redelivering (a crashed consumer's messages come back after this). */
+  VIGIL_CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   /** Migrations run at start-up unless disabled (then run `pnpm migrate`). */
   MIGRATE_ON_START: z
     .enum(['true', 'false'])

@@ -11,7 +11,8 @@ import type { Database, MigrationSet } from '@vigil/db';
 import type { StreamDefinition } from '@vigil/contracts';
 import { JetStreamConsumerRunner, OutboxRelay, pruneInbox, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
 import type { Kysely } from 'kysely';
-import { DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
+import { CONFIG, DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
+import type { BaseConfig } from './config';
 
 /** Inbox entries are kept this long: far past any redelivery or publish-dedup window. */
 const INBOX_RETENTION_DAYS = 30;
@@ -44,11 +45,16 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
     @Inject(DATABASE) private readonly database: Database<any>,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(CONFIG) private readonly config: BaseConfig,
   ) {}
 
-  /** Registers a durable consumer; it starts once the app is bootstrapped. Call from onModuleInit. */
+  /**
+   * Registers a durable consumer; it starts once the app is bootstrapped. Call from onModuleInit.
+   * Redelivery limits not set in the spec come from the service's config.
+   */
   consume(spec: ConsumerSpec, handler: BatchHandler, batchSize?: number): void {
-    this.runners.push(new JetStreamConsumerRunner(this.nc, spec, handler, this.log, batchSize));
+    const withDefaults = { maxDeliver: this.config.VIGIL_CONSUMER_MAX_DELIVER, ackWaitMs: this.config.VIGIL_CONSUMER_ACK_WAIT_MS, ...spec };
+    this.runners.push(new JetStreamConsumerRunner(this.nc, withDefaults, handler, this.log, batchSize));
   }
 
   /** Publishes everything committed to the outbox now (tests, CLI). */

@@ -25,7 +25,6 @@ export const notificationEnvSchema = baseEnvSchema
     /** Base URL of the web console; alerts link to the incident there when set. */
     PUBLIC_CONSOLE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL, e.g. https://vigil.example.com' }).optional(),
     /** Deliveries of one event before it is dead-lettered (default: the platform's). Tests shorten it. */
-    NOTIFICATION_MAX_DELIVER: z.coerce.number().int().min(1, 'must be at least 1').max(100).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.EMAIL_TRANSPORT === 'ses' && !env.AWS_REGION) {

@@ -93,7 +93,7 @@ beforeAll(async () => {
       LOG_LEVEL: 'silent',
       PUBLIC_CONSOLE_URL: 'https://console.vigil.test',
       // Two deliveries, then dead-letter: keeps the unknown-org case short.
-      NOTIFICATION_MAX_DELIVER: '2',
+      VIGIL_CONSUMER_MAX_DELIVER: '2',
     },
     'notification',
   );

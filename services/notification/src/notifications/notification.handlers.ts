@@ -34,15 +34,14 @@ export class NotificationHandlers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const maxDeliver = this.config.NOTIFICATION_MAX_DELIVER;
     const orgs = 'notification-org-created';
     this.runtime.consume(
-      { stream: streams.orgs, durable: orgs, filterSubject: eventTypeFilter(orgCreatedV1.type), ...(maxDeliver ? { maxDeliver } : {}) },
+      { stream: streams.orgs, durable: orgs, filterSubject: eventTypeFilter(orgCreatedV1.type) },
       inboxHandler({ db: this.repo.db, durable: orgs, definition: orgCreatedV1, handle: (e, tx) => this.onOrgCreated(e, tx) }),
     );
     const incidents = 'notification-incident-created';
     this.runtime.consume(
-      { stream: streams.incidents, durable: incidents, filterSubject: eventTypeFilter(incidentCreatedV1.type), ...(maxDeliver ? { maxDeliver } : {}) },
+      { stream: streams.incidents, durable: incidents, filterSubject: eventTypeFilter(incidentCreatedV1.type) },
       inboxHandler({ db: this.repo.db, durable: incidents, definition: incidentCreatedV1, handle: (e, tx) => this.onIncidentCreated(e, tx) }),
     );
   }
