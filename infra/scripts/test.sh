@@ -6,7 +6,7 @@
 # PostgreSQL: PG_ADMIN_URL (superuser) is found or provided by ensure_postgres and exported for the
 # test harness; set VIGIL_TEST_PG_ADMIN_URL to point the harness elsewhere (then this script
 # leaves PostgreSQL alone). NATS: the harness starts its own private nats-servers, so the binary
-# must be installed; a shared one on 127.0.0.1:4222 is started too.
+# must be installed (no shared server is needed or started).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,7 +19,7 @@ if [[ -n "${VIGIL_TEST_PG_ADMIN_URL:-}" ]]; then
 else
   ensure_postgres
 fi
-ensure_nats
+# The harness starts a private nats-server per test file: only the binary is needed, no shared server.
 ensure_nats_binary
 build_all
 
