@@ -8,8 +8,9 @@ import {
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Database, MigrationSet } from '@vigil/db';
-import type { StreamDefinition } from '@vigil/contracts';
-import { JetStreamConsumerRunner, OutboxRelay, pruneInbox, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
+import { eventTypeFilter, type EventData, type EventDefinition, type StreamDefinition, type VigilEvent } from '@vigil/contracts';
+import { JetStreamConsumerRunner, OutboxRelay, inboxHandler, pruneInbox, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
+import type { Transaction } from 'kysely';
 import type { Kysely } from 'kysely';
 import { CONFIG, DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
 import type { BaseConfig } from './config';
@@ -55,6 +56,22 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
   consume(spec: ConsumerSpec, handler: BatchHandler, batchSize?: number): void {
     const withDefaults = { maxDeliver: this.config.VIGIL_CONSUMER_MAX_DELIVER, ackWaitMs: this.config.VIGIL_CONSUMER_ACK_WAIT_MS, ...spec };
     this.runners.push(new JetStreamConsumerRunner(this.nc, withDefaults, handler, this.log, batchSize));
+  }
+
+  /**
+   * The usual consumer: every event of one contract type (all orgs), validated on receipt, its effect
+   * applied exactly once in the inbox transaction of the service's own database.
+   */
+  consumeEvents<DB extends MessagingTables, D extends EventDefinition>(opts: {
+    durable: string;
+    stream: StreamDefinition;
+    definition: D;
+    handle: (event: VigilEvent<D['type'], EventData<D>>, tx: Transaction<DB>) => Promise<void>;
+  }): void {
+    this.consume(
+      { stream: opts.stream, durable: opts.durable, filterSubject: eventTypeFilter(opts.definition.type) },
+      inboxHandler<DB, D>({ db: this.database.db as Kysely<DB>, durable: opts.durable, definition: opts.definition, handle: opts.handle }),
+    );
   }
 
   /** Publishes everything committed to the outbox now (tests, CLI). */

@@ -5,13 +5,12 @@ import {
   createEvent,
   deriveId,
   detectionTriggeredV1,
-  eventTypeFilter,
   loginFailedV1,
   streams,
   type LoginFailedV1,
   type VigilEvent,
 } from '@vigil/contracts';
-import { enqueueEvents, inboxHandler } from '@vigil/messaging';
+import { enqueueEvents } from '@vigil/messaging';
 import { LOGGER, ServiceRuntime } from '@vigil/platform';
 import type { DetectionDatabase } from '../db/schema';
 import { DetectionRepository } from './detection.repository';
@@ -33,11 +32,7 @@ export class BruteForceHandlers implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    const durable = 'detection-login-failed';
-    this.runtime.consume(
-      { stream: streams.security, durable, filterSubject: eventTypeFilter(loginFailedV1.type) },
-      inboxHandler({ db: this.repo.db, durable, definition: loginFailedV1, handle: (e, tx) => this.onLoginFailed(e, tx) }),
-    );
+    this.runtime.consumeEvents({ durable: 'detection-login-failed', stream: streams.security, definition: loginFailedV1, handle: (e, tx: Transaction<DetectionDatabase>) => this.onLoginFailed(e, tx) });
     this.pruneTimer = setInterval(() => {
       this.repo.pruneFailedLogins(new Date(Date.now() - RETAIN_MS)).catch((err) => this.log.warn({ err }, 'prune failed'));
     }, PRUNE_EVERY_MS);

@@ -5,13 +5,12 @@ import {
   createEvent,
   deriveId,
   detectionTriggeredV1,
-  eventTypeFilter,
   incidentCreatedV1,
   streams,
   type DetectionTriggeredV1,
   type VigilEvent,
 } from '@vigil/contracts';
-import { enqueueEvents, inboxHandler } from '@vigil/messaging';
+import { enqueueEvents } from '@vigil/messaging';
 import { LOGGER, ServiceRuntime } from '@vigil/platform';
 import type { IncidentDatabase } from '../db/schema';
 import { IncidentRepository } from './incident.repository';
@@ -32,11 +31,7 @@ export class IncidentHandlers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const durable = 'incident-detection-triggered';
-    this.runtime.consume(
-      { stream: streams.detections, durable, filterSubject: eventTypeFilter(detectionTriggeredV1.type) },
-      inboxHandler({ db: this.repo.db, durable, definition: detectionTriggeredV1, handle: (e, tx) => this.onDetection(e, tx) }),
-    );
+    this.runtime.consumeEvents({ durable: 'incident-detection-triggered', stream: streams.detections, definition: detectionTriggeredV1, handle: (e, tx: Transaction<IncidentDatabase>) => this.onDetection(e, tx) });
   }
 
   /**

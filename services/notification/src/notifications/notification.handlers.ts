@@ -3,7 +3,6 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import {
   deriveId,
-  eventTypeFilter,
   incidentCreatedV1,
   orgCreatedV1,
   streams,
@@ -11,7 +10,7 @@ import {
   type OrgCreatedV1,
   type VigilEvent,
 } from '@vigil/contracts';
-import { PermanentMessageError, inboxHandler } from '@vigil/messaging';
+import { PermanentMessageError } from '@vigil/messaging';
 import { CONFIG, LOGGER, ServiceRuntime } from '@vigil/platform';
 import type { NotificationConfig } from '../config';
 import type { NotificationDatabase } from '../db/schema';
@@ -34,16 +33,8 @@ export class NotificationHandlers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const orgs = 'notification-org-created';
-    this.runtime.consume(
-      { stream: streams.orgs, durable: orgs, filterSubject: eventTypeFilter(orgCreatedV1.type) },
-      inboxHandler({ db: this.repo.db, durable: orgs, definition: orgCreatedV1, handle: (e, tx) => this.onOrgCreated(e, tx) }),
-    );
-    const incidents = 'notification-incident-created';
-    this.runtime.consume(
-      { stream: streams.incidents, durable: incidents, filterSubject: eventTypeFilter(incidentCreatedV1.type) },
-      inboxHandler({ db: this.repo.db, durable: incidents, definition: incidentCreatedV1, handle: (e, tx) => this.onIncidentCreated(e, tx) }),
-    );
+    this.runtime.consumeEvents({ durable: 'notification-org-created', stream: streams.orgs, definition: orgCreatedV1, handle: (e, tx: Tx) => this.onOrgCreated(e, tx) });
+    this.runtime.consumeEvents({ durable: 'notification-incident-created', stream: streams.incidents, definition: incidentCreatedV1, handle: (e, tx: Tx) => this.onIncidentCreated(e, tx) });
   }
 
   async onOrgCreated(event: VigilEvent<'org.created', OrgCreatedV1>, tx: Tx): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { eventTypeFilter, incidentCreatedV1, streams } from '@vigil/contracts';
-import { inboxHandler } from '@vigil/messaging';
+import type { Transaction } from 'kysely';
+import { incidentCreatedV1, streams } from '@vigil/contracts';
+import type { ReportingDatabase } from '../db/schema';
 import { ServiceRuntime } from '@vigil/platform';
 import { IncidentRecordRepository } from './incident-record.repository';
 
@@ -13,28 +14,24 @@ export class IncidentRecordsHandlers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const durable = 'reporting-incident-created';
-    this.runtime.consume(
-      { stream: streams.incidents, durable, filterSubject: eventTypeFilter(incidentCreatedV1.type) },
-      inboxHandler({
-        db: this.repo.db,
-        durable,
-        definition: incidentCreatedV1,
-        handle: async (e, tx) => {
-          const d = e.data;
-          await this.repo.upsert(tx, {
-            incident_id: d.incidentId,
-            org_id: e.orgid,
-            number: d.number,
-            title: d.title,
-            category: d.category,
-            severity: d.severity,
-            status: d.status,
-            detected_at: new Date(d.detectedAt),
-            opened_at: new Date(d.createdAt),
-          });
-        },
-      }),
-    );
+    this.runtime.consumeEvents({
+      durable: 'reporting-incident-created',
+      stream: streams.incidents,
+      definition: incidentCreatedV1,
+      handle: async (e, tx: Transaction<ReportingDatabase>) => {
+        const d = e.data;
+        await this.repo.upsert(tx, {
+          incident_id: d.incidentId,
+          org_id: e.orgid,
+          number: d.number,
+          title: d.title,
+          category: d.category,
+          severity: d.severity,
+          status: d.status,
+          detected_at: new Date(d.detectedAt),
+          opened_at: new Date(d.createdAt),
+        });
+      },
+    });
   }
 }
