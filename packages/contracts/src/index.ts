@@ -4,6 +4,7 @@ export * from './catalog';
 export * from './subjects';
 export * from './streams';
 export * from './validation';
+export * from './storable';
 export * from './ids';
 export * from './factory';
 export * from './events/common';

@@ -2,16 +2,23 @@ import type { JsMsg } from 'nats';
 import { cloudEventEnvelopeSchema, zodErrors, type EventDefinition, type EventData, type VigilEvent } from '@vigil/contracts';
 import { PermanentMessageError } from './errors';
 
-const decoder = new TextDecoder();
+// fatal: invalid UTF-8 is refused, not silently turned into U+FFFD.
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Parses and validates a message against the contract the consumer expects. Any violation is permanent:
  * the same bytes will fail the same way on every redelivery.
  */
 export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'>, def: D): VigilEvent<D['type'], EventData<D>> {
+  let text: string;
+  try {
+    text = decoder.decode(msg.data);
+  } catch {
+    throw new PermanentMessageError('payload is not valid UTF-8');
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(decoder.decode(msg.data));
+    raw = JSON.parse(text);
   } catch {
     throw new PermanentMessageError('payload is not valid JSON');
   }
