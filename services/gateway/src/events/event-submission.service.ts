@@ -1,23 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { deriveId, ingestSubmittedSubject, parseProducerEvent, type FieldError } from '@vigil/contracts';
+import { deriveId, ingestSubmittedSubject, parseProducerEvent, type EventResultV1, type SubmissionOutcomeV1 } from '@vigil/contracts';
 import { encodeEvent, publishRaw } from '@vigil/messaging';
 import { CONFIG, LOGGER, NATS, ProblemException, eventTimeBounds } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
 
 export const MAX_BATCH_EVENTS = 1000;
 
-export type EventResult =
-  | { index: number; id?: unknown; status: 'accepted' | 'duplicate'; eventId: string }
-  | { index: number; id?: unknown; status: 'rejected'; errors: FieldError[] };
-
-export interface SubmissionOutcome {
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  results: EventResult[];
-}
+export type EventResult = EventResultV1;
+export type SubmissionOutcome = SubmissionOutcomeV1;
 
 /**
  * Validates a CloudEvents batch event by event and hands the valid ones to ingest through JetStream.
