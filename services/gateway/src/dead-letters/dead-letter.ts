@@ -3,8 +3,8 @@ import { deriveId, headers as vigilHeaders, type DeadLetterViewV1 } from '@vigil
 import type { Selectable } from 'kysely';
 import type { DeadLettersTable } from '../db/schema';
 
-/** Set by the consumer runner when it knows when the message first arrived; optional (older runners). */
-export const DEAD_LETTER_RECEIVED_AT_HEADER = 'Vigil-Dead-Letter-Received-At';
+/** When the original message entered its stream; set by the consumer runner (optional: older runners). */
+export const DEAD_LETTER_RECEIVED_AT_HEADER = vigilHeaders.deadLetterReceivedAt;
 export const DEAD_LETTER_SUBJECT_PREFIX = 'deadletter.';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
