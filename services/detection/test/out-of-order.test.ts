@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { createEvent, detectionTriggeredV1, eventSubject, loginFailedV1, streams, type DetectionTriggeredV1 } from '@vigil/contracts';
 import { decodeEvent, encodeEvent, publishEvent, publishRaw } from '@vigil/messaging';
 import { bootstrapService, createLogger, envWithDefaultPort, loadConfig } from '@vigil/platform';
+import { createDatabase, type Database } from '@vigil/db';
 import { createTestDatabase, startNats, waitFor, type TestDatabase, type TestNats } from '@vigil/testing';
 import { AppModule } from '../src/app.module';
+import type { DetectionDatabase } from '../src/db/schema';
+import { DetectionRepository } from '../src/rules/detection.repository';
+import { observe, referenceAttacks } from '../src/rules/sliding-window';
 
 /**
  * Detection against real PostgreSQL and NATS, fed straight onto `login.failed.<org>` in orders other
@@ -195,5 +200,63 @@ describe('detection with events out of event-time order (real PostgreSQL + NATS)
     expect(await detectionsOf(org)).toHaveLength(1);
     expect(await attacksOf(org)).toEqual(before);
     expect(before).toEqual([expect.objectContaining({ event_count: 6 })]);
+  });
+});
+
+describe('the repository\'s cluster store (real PostgreSQL) against the definition', () => {
+  let database: Database<DetectionDatabase>;
+  let repo: DetectionRepository;
+
+  beforeAll(() => {
+    database = createDatabase<DetectionDatabase>({ url: db.urlFor('detection'), schema: 'detection' });
+    repo = new DetectionRepository(database);
+  });
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('ends with exactly the reference attacks for random failures in random order with duplicates', async () => {
+    const W = 100;
+    const t0 = Date.parse('2026-11-23T10:00:00Z');
+    const gap = fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(W - 1, W, W + 1), fc.integer({ min: 0, max: 3 * W }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 5 }),
+        fc.array(gap, { minLength: 1, maxLength: 16 }).chain((gaps) =>
+          fc.tuple(fc.constant(gaps), fc.shuffledSubarray([...gaps.keys()], { minLength: gaps.length }), fc.array(fc.nat({ max: gaps.length - 1 }), { maxLength: 4 })),
+        ),
+        async (threshold, [gaps, order, dups]) => {
+          const settings = { threshold, windowMs: W };
+          const org = randomUUID();
+          const times = gaps.reduce<number[]>((acc, g) => [...acc, (acc[acc.length - 1] ?? t0) + g], []);
+          const events = times.map((at) => ({ at, eventId: randomUUID() }));
+          let detections = 0;
+          let merges = 0;
+          for (const i of [...order, ...dups]) {
+            const e = events[i]!;
+            await database.db.transaction().execute(async (tx) => {
+              await repo.lockKey(tx, org, 'brute_force.ip', '192.0.2.1');
+              const r = await repo.recordFailedLogin(
+                tx,
+                { org_id: org, event_id: e.eventId, ip: '192.0.2.1', username: null, occurred_at: new Date(e.at) },
+                { keyColumn: 'ip', key: '192.0.2.1', lateIfNewestAfter: new Date(e.at + W / 2) },
+              );
+              if (!r.inserted) return;
+              const store = repo.clusterStore(tx, { orgId: org, ruleId: 'brute_force.ip', keyColumn: 'ip', key: '192.0.2.1' });
+              const o = await observe(store, { at: e.at, newestBefore: r.newestBefore?.getTime() ?? null, detectionId: randomUUID() }, settings);
+              if (o.kind === 'triggered') detections++;
+              if (o.kind === 'joined') merges += o.absorbed.length;
+            });
+          }
+          const ref = referenceAttacks(events, settings);
+          const rows = await attacksOf(org);
+          expect(rows.map((a) => ({ start: a.started_at.getTime(), end: a.last_seen_at.getTime() }))).toEqual(ref);
+          expect(rows.map((a) => a.event_count)).toEqual(ref.map((s) => times.filter((t) => t >= s.start && t <= s.end).length));
+          expect(detections - merges).toBe(ref.length);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

@@ -176,6 +176,19 @@ describe('observe (incremental, against an in-memory store)', () => {
     expect(r.attacks).toEqual([expect.objectContaining({ detectionId: 'd-e4', start: 0, end: 109, eventCount: 11 })]);
   });
 
+  it('takes in an attack its walk reaches when the org widened its window since the rows were written', async () => {
+    const narrow = { threshold: 5, windowMs: 50 };
+    const before = [0, 1, 2, 3, 4, 60, 200, 201, 202, 203, 204].map((t) => ev(t));
+    const { store } = await feed(before, narrow);
+    expect(store.attacks.size).toBe(2);
+    // Window now 100: 130 is near only the second attack; its walk back goes 130 -> 60 -> 0..4.
+    const late = ev(130);
+    const { newestBefore } = store.record(late);
+    const o = await observe(store, { at: 130, newestBefore, detectionId: 'd-e130' }, settings);
+    expect(o).toMatchObject({ kind: 'joined', absorbed: ['d-e204'], attack: { detectionId: 'd-e4', start: 0, end: 204, eventCount: 12 } });
+    expect([...store.attacks.keys()]).toEqual(['d-e4']);
+  });
+
   it('counts late events', async () => {
     expect((await feed([ev(100), ev(49), ev(50)], settings)).late).toBe(1);
   });

@@ -198,7 +198,6 @@ async function join<E extends WindowEvent>(store: ClusterStore<E>, event: Observ
       walkBefore = all.start < span.start;
       walkAfter = all.end > span.end;
       span = all;
-      if (!walkBefore && !walkAfter) count = (await store.cluster(span, W, { before: false, after: false })).count;
     }
   }
 
