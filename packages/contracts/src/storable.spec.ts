@@ -1,4 +1,4 @@
-import { defaultEventTimeBounds, eventTimeProblem, unstorableValues, MAX_EVENT_DEPTH } from './storable';
+import { defaultEventTimeBounds, eventTimeProblem, toStorableText, unstorableValues, MAX_EVENT_DEPTH } from './storable';
 import { parseProducerEvent } from './validation';
 
 describe('unstorableValues', () => {
@@ -44,5 +44,12 @@ describe('event time bounds', () => {
     expect(parseProducerEvent(event, { receivedAt }).ok).toBe(true);
     const late = parseProducerEvent(event, { receivedAt: new Date('2027-01-01T00:00:00Z') });
     expect(late).toEqual({ ok: false, errors: [{ pointer: '/time', message: expect.stringMatching(/in the past/) }] });
+  });
+});
+
+describe('toStorableText', () => {
+  it('replaces NUL and unpaired surrogates, keeps everything else', () => {
+    expect(toStorableText('a\u0000b\ud800c\udc00 \ud83d\ude00 ok')).toBe('a\ufffdb\ufffdc\ufffd \ud83d\ude00 ok');
+    expect(unstorableValues(toStorableText('\u0000\udfff'))).toEqual([]);
   });
 });

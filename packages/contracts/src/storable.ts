@@ -20,6 +20,11 @@ function stringProblem(s: string): string | undefined {
   return m[0] === '\u0000' ? 'contains U+0000 (NUL), which cannot be stored' : 'contains an unpaired UTF-16 surrogate, which is not valid Unicode';
 }
 
+/** `s` with every NUL and unpaired surrogate replaced by U+FFFD: for text Vigil records but must not refuse. */
+export function toStorableText(s: string): string {
+  return s.replace(new RegExp(unstorableChar.source, 'g'), '\ufffd');
+}
+
 /** Every place in `value` that can't be stored as is, as JSON pointers (relative to `prefix`). */
 export function unstorableValues(value: unknown, prefix = ''): FieldError[] {
   const errors: FieldError[] = [];

@@ -1,5 +1,5 @@
 import type { MsgHdrs } from 'nats';
-import { deriveId, headers as vigilHeaders, type DeadLetterViewV1 } from '@vigil/contracts';
+import { deriveId, headers as vigilHeaders, toStorableText, type DeadLetterViewV1 } from '@vigil/contracts';
 import type { Selectable } from 'kysely';
 import type { DeadLettersTable } from '../db/schema';
 
@@ -32,11 +32,13 @@ export interface DeadLetterRecord {
 export function readDeadLetter(msg: { subject: string; data: Uint8Array; headers?: MsgHdrs; seq: number }): DeadLetterRecord {
   const header = (name: string): string | null => {
     const v = msg.headers?.get(name);
-    return v ? v : null;
+    // Header text is recorded, never refused: PostgreSQL can't hold NUL or unpaired surrogates.
+    return v ? toStorableText(v) : null;
   };
-  const consumer = msg.subject.startsWith(DEAD_LETTER_SUBJECT_PREFIX) ? msg.subject.slice(DEAD_LETTER_SUBJECT_PREFIX.length) : msg.subject;
+  const subject = toStorableText(msg.subject);
+  const consumer = subject.startsWith(DEAD_LETTER_SUBJECT_PREFIX) ? subject.slice(DEAD_LETTER_SUBJECT_PREFIX.length) : subject;
   // The runner's id is `<durable>:<original stream seq>`; without one, the dead letter's own position identifies it.
-  const messageId = header('Nats-Msg-Id') ?? `${msg.subject}@${msg.seq}`;
+  const messageId = header('Nats-Msg-Id') ?? `${subject}@${msg.seq}`;
   const originalSubject = header(vigilHeaders.deadLetterSubject);
   const deliveries = Number.parseInt(header(vigilHeaders.deadLetterDeliveries) ?? '', 10);
   const receivedAt = header(DEAD_LETTER_RECEIVED_AT_HEADER);
