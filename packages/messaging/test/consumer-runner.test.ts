@@ -199,6 +199,21 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/org was deleted/);
   });
 
+  it('dead-letters an internal event with an absurd time, judged against when it entered the stream', async () => {
+    const durable = 'inbox-time';
+    const handled: string[] = [];
+    await run(durable, inboxHandler({ db: database.db, durable, definition: loginFailedV1, handle: async (event) => void handled.push(event.id) }));
+    const absurd = createEvent(loginFailedV1, { orgid: newId(), source: 'test', time: new Date('2999-01-01T00:00:00Z'), data: { ip: '192.0.2.4' } });
+    const fine = createEvent(loginFailedV1, { orgid: newId(), source: 'test', time: new Date(Date.now() - 3 * 24 * 60 * 60_000), data: { ip: '192.0.2.5' } });
+    await publish(durable, absurd);
+    await publish(durable, fine);
+    const jsm = await nc.jetstreamManager();
+    const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
+    expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/^PermanentMessageError: \/time: is more than .* in the future/);
+    await waitFor(() => handled.length === 1, { description: 'plausible event handled' });
+    expect(handled).toEqual([fine.id]);
+  });
+
   it('prunes only inbox entries older than the retention', async () => {
     await sql`insert into inbox (consumer, event_id, processed_at) values ('prune', 'old', now() - interval '40 days'), ('prune', 'new', now())`.execute(database.db);
     expect(await pruneInbox(database.db, new Date(Date.now() - 30 * 24 * 60 * 60_000))).toBe(1);
