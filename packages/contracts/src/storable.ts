@@ -8,6 +8,16 @@ import { streams } from './streams';
  */
 export const MAX_EVENT_DEPTH = 32;
 
+/**
+ * Largest event, encoded as JSON. A NATS message holds 1 MiB by default; an event must still fit once
+ * normalised by ingest and once more inside a dead letter with its headers.
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+export function eventSizeProblem(bytes: number): string | undefined {
+  return bytes > MAX_EVENT_BYTES ? `is ${bytes} bytes as JSON; at most ${MAX_EVENT_BYTES}` : undefined;
+}
+
 const unstorableChar = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function pointerToken(key: string | number): string {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { BaseConfig } from './config';
 import { PinoNestLogger } from './logger';
 import { ProblemDetailsFilter } from './problem';
+import { useStrictJsonBodies } from './json-body';
 
 export interface BootstrapOptions {
   config: BaseConfig;
@@ -24,12 +25,12 @@ export async function bootstrapService(module: unknown, opts: BootstrapOptions):
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new PinoNestLogger(opts.log),
     abortOnError: false,
+    // Bodies are parsed by useStrictJsonBodies below.
+    bodyParser: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.log));
   const fastify = app.getHttpAdapter().getInstance();
-  if (opts.jsonMediaTypes?.length) {
-    fastify.addContentTypeParser(opts.jsonMediaTypes, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
-  }
+  useStrictJsonBodies(fastify, opts.jsonMediaTypes ?? []);
   app.enableShutdownHooks();
   if (opts.rpcQueue) {
     app.connectMicroservice<MicroserviceOptions>(

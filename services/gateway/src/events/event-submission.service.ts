@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { deriveId, ingestSubmittedSubject, parseProducerEvent, type EventResultV1, type SubmissionOutcomeV1 } from '@vigil/contracts';
+import { deriveId, eventSizeProblem, ingestSubmittedSubject, parseProducerEvent, type EventResultV1, type SubmissionOutcomeV1 } from '@vigil/contracts';
 import { encodeEvent, publishRaw } from '@vigil/messaging';
 import { CONFIG, LOGGER, NATS, ProblemException, eventTimeBounds } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
@@ -64,8 +64,14 @@ export class EventSubmissionService {
         return;
       }
       seenInBatch.add(eventId);
+      const payload = encodeEvent({ ...envelope, orgid: orgId });
+      const tooLarge = eventSizeProblem(payload.length);
+      if (tooLarge) {
+        results[index] = { index, id, status: 'rejected', errors: [{ pointer: `/${index}`, message: tooLarge }] };
+        return;
+      }
       results[index] = { index, id, status: 'accepted', eventId };
-      toPublish.push({ index, eventId, payload: encodeEvent({ ...envelope, orgid: orgId }) });
+      toPublish.push({ index, eventId, payload });
     });
 
     if (toPublish.length) {

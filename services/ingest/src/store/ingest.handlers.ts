@@ -9,7 +9,7 @@ import {
 } from '@vigil/contracts';
 import { ack, enqueueEvents, type Outcome } from '@vigil/messaging';
 import { CONFIG, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
-import type { EventTimeBounds } from '@vigil/contracts';
+import { eventSizeProblem, type EventTimeBounds } from '@vigil/contracts';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
 
@@ -90,6 +90,8 @@ export class IngestHandlers implements OnModuleInit {
 function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info'>, timeBounds: EventTimeBounds): Normalised | { reason: string } {
   const orgId = msg.subject.slice(INGEST_SUBMITTED.length + 1);
   if (!uuidPattern.test(orgId)) return { reason: `subject ${msg.subject} does not end in an organisation id` };
+  const tooLarge = eventSizeProblem(msg.data.length);
+  if (tooLarge) return { reason: `payload ${tooLarge}` };
   let text: string;
   try {
     text = decoder.decode(msg.data);
