@@ -35,4 +35,6 @@ export const headers = {
   deadLetterDeliveries: 'Vigil-Dead-Letter-Deliveries',
   /** When the original message entered its stream (ISO 8601). */
   deadLetterReceivedAt: 'Vigil-Dead-Letter-Received-At',
+  /** Set when the parked payload is only the start of the original (its full length in bytes). */
+  deadLetterTruncatedFrom: 'Vigil-Dead-Letter-Truncated-From',
 } as const;

@@ -20,6 +20,12 @@ export const deadLetterViewV1 = z
     payload: z.string(),
     payloadEncoding: z.enum(['utf8', 'base64']),
     payloadBytes: z.number().int().nonnegative(),
+    payloadTruncatedFrom: z
+      .number()
+      .int()
+      .nonnegative()
+      .nullable()
+      .describe('set when the message was too large to park whole: the payload is its start, and it cannot be replayed'),
     originalReceivedAt: timestamp.nullable().describe('when the consumer first received the message, if it said'),
     firstFailedAt: timestamp,
     lastFailedAt: timestamp.describe('later than firstFailedAt when the same message was dead-lettered again'),

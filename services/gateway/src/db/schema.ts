@@ -45,6 +45,7 @@ export interface DeadLettersTable {
   original_subject: string | null;
   original_stream: string | null;
   payload: Buffer<ArrayBufferLike>;
+  payload_truncated_from: number | null;
   reason: string;
   deliveries: number | null;
   original_received_at: Date | null;

@@ -45,6 +45,7 @@ export class DeadLetterRepository {
           original_subject: r.originalSubject,
           original_stream: r.originalStream,
           payload: Buffer.from(r.payload),
+          payload_truncated_from: r.payloadTruncatedFrom,
           reason: r.reason,
           deliveries: r.deliveries,
           original_received_at: r.originalReceivedAt,

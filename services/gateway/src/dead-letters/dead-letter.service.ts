@@ -44,6 +44,13 @@ export class DeadLetterReplayer {
     if (!row.original_subject) {
       throw new ProblemException({ status: 409, title: 'Conflict', detail: 'this dead letter does not name its original subject, so it cannot be replayed' });
     }
+    if (row.payload_truncated_from !== null) {
+      throw new ProblemException({
+        status: 409,
+        title: 'Conflict',
+        detail: `only the first ${row.payload.length} of ${row.payload_truncated_from} bytes were kept, so it cannot be replayed`,
+      });
+    }
     const n = row.replay_count + 1;
     const h = natsHeaders();
     h.set(REPLAY_OF_HEADER, row.id);

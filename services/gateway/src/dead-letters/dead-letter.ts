@@ -20,6 +20,7 @@ export interface DeadLetterRecord {
   originalSubject: string | null;
   originalStream: string | null;
   payload: Uint8Array;
+  payloadTruncatedFrom: number | null;
   reason: string;
   deliveries: number | null;
   originalReceivedAt: Date | null;
@@ -40,7 +41,6 @@ export function readDeadLetter(msg: { subject: string; data: Uint8Array; headers
   // The runner's id is `<durable>:<original stream seq>`; without one, the dead letter's own position identifies it.
   const messageId = header('Nats-Msg-Id') ?? `${subject}@${msg.seq}`;
   const originalSubject = header(vigilHeaders.deadLetterSubject);
-  const deliveries = Number.parseInt(header(vigilHeaders.deadLetterDeliveries) ?? '', 10);
   const receivedAt = header(DEAD_LETTER_RECEIVED_AT_HEADER);
   const receivedAtDate = receivedAt === null ? null : new Date(/^\d+$/.test(receivedAt) ? Number(receivedAt) : receivedAt);
   return {
@@ -52,10 +52,16 @@ export function readDeadLetter(msg: { subject: string; data: Uint8Array; headers
     originalSubject,
     originalStream: header(vigilHeaders.deadLetterStream),
     payload: msg.data,
+    payloadTruncatedFrom: positiveInt(header(vigilHeaders.deadLetterTruncatedFrom)),
     reason: header(vigilHeaders.deadLetterReason) ?? 'no reason given',
-    deliveries: Number.isFinite(deliveries) && deliveries >= 0 ? deliveries : null,
+    deliveries: positiveInt(header(vigilHeaders.deadLetterDeliveries)),
     originalReceivedAt: receivedAtDate && !Number.isNaN(receivedAtDate.getTime()) ? receivedAtDate : null,
   };
+}
+
+function positiveInt(v: string | null): number | null {
+  const n = Number.parseInt(v ?? '', 10);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 /** The tenant: the subject's last token (`<type>.<org>`), else the payload's `orgid`, else unknown. */
@@ -89,6 +95,7 @@ export function toView(row: Selectable<DeadLettersTable>): DeadLetterViewV1 {
     deliveries: row.deliveries,
     ...encodePayload(row.payload),
     payloadBytes: row.payload.length,
+    payloadTruncatedFrom: row.payload_truncated_from,
     originalReceivedAt: row.original_received_at?.toISOString() ?? null,
     firstFailedAt: row.first_failed_at.toISOString(),
     lastFailedAt: row.last_failed_at.toISOString(),

@@ -150,7 +150,7 @@ export function buildOpenApiDocument() {
             '400': problemResponse('not a UUID'),
             ...authProblems('admin'),
             '404': problemResponse('no such dead letter in this organisation'),
-            '409': problemResponse('the dead letter does not name its original subject'),
+            '409': problemResponse('the dead letter does not name its original subject, or its payload was truncated'),
             '503': problemResponse('NATS did not take the message; nothing was recorded, retry'),
           },
         },

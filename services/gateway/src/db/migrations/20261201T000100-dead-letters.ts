@@ -14,6 +14,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('original_subject', 'text')
     .addColumn('original_stream', 'text')
     .addColumn('payload', 'bytea', (c) => c.notNull())
+    // Set when the payload is only the start of the original (too large to park whole): never replayed.
+    .addColumn('payload_truncated_from', 'integer')
     .addColumn('reason', 'text', (c) => c.notNull())
     .addColumn('deliveries', 'integer')
     .addColumn('original_received_at', 'timestamptz')
