@@ -26,6 +26,8 @@ export interface Observed {
 }
 
 export interface Verification {
+  /** For a few mismatched org|ip keys: their failures' event times in the order they were offered. */
+  diagnostics: string[];
   expected: Expected;
   observed: Observed;
   checks: Check[];
@@ -137,6 +139,9 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
     const ip = e.data?.evidence?.ip ?? e.subject ?? ipFromCorrelation(e.data?.correlationKey);
     detectionIds.set(e.id, keyOf(e.orgid, ip ?? '?'));
   }
+  const actorOf = new Map<string, string>();
+  for (const r of answered) actorOf.set(keyOf(orgIds[r.event.orgIndex]!, r.event.ip), r.event.actor);
+  const explain = (d: string) => `${d} [${actorOf.get(d.slice(0, d.lastIndexOf(' '))) ?? '?'}]`;
   const actualAttacks = new Map<string, number>();
   for (const k of detectionIds.values()) actualAttacks.set(k, (actualAttacks.get(k) ?? 0) + 1);
   const attackDiff = diffCounts(expected.attacks, actualAttacks);
@@ -145,8 +150,20 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
     ok: attackDiff.length === 0,
     expected: String(expected.totalAttacks),
     actual: String(detectionIds.size),
-    detail: attackDiff.length ? `per org|ip (expected→actual): ${sample(attackDiff, 12)}` : undefined,
+    detail: attackDiff.length ? `per org|ip (expected→actual) [traffic shape]: ${sample(attackDiff.map(explain), 12)}` : undefined,
   });
+
+  const diagnostics: string[] = [];
+  for (const d of attackDiff.slice(0, 6)) {
+    const k = d.slice(0, d.lastIndexOf(' '));
+    const mine = answered.filter((r) => r.event.type === 'login.failed' && keyOf(orgIds[r.event.orgIndex]!, r.event.ip) === k);
+    const first = Math.min(...mine.map((r) => r.event.at));
+    const ids = [...detectionIds].filter(([, key]) => key === k).map(([id]) => id);
+    diagnostics.push(
+      `${k} [${actorOf.get(k)}] expected ${expected.attacks.get(k) ?? 0}, detected ${ids.length}; failures in the order offered (event time in s after the earliest, phase): ` +
+        mine.map((r) => `${((r.event.at - first) / 1000).toFixed(1)} (${r.phase})`).join(', '),
+    );
+  }
 
   const links = await stack.count('select count(distinct detection_id) as n from incident.incident_detections');
   checks.push({
@@ -171,7 +188,7 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
     ok: incidentDiff.length === 0,
     expected: String(expected.totalIncidents),
     actual: String(incidents.length),
-    detail: incidentDiff.length ? `per org|ip (expected→actual): ${sample(incidentDiff, 12)}` : undefined,
+    detail: incidentDiff.length ? `per org|ip (expected→actual) [traffic shape]: ${sample(incidentDiff.map(explain), 12)}` : undefined,
   });
 
   // --- (3) one email per incident, reporting in step
@@ -181,6 +198,7 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
   const notifications = await stack.count('select count(*) as n from notification.notifications');
   const incidentOfDelivery = new Map(deliveries.map((d) => [d.id, d.incident_id]));
   const mailsPerIncident = new Map<string, number>();
+  const mailLog = new Map<string, string[]>();
   const strayMails: string[] = [];
   for (const m of stack.smtp.messages) {
     const deliveryId = /^<([^@>]+)@vigil>$/.exec(m.messageId)?.[1];
@@ -190,10 +208,11 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
       continue;
     }
     mailsPerIncident.set(incidentId, (mailsPerIncident.get(incidentId) ?? 0) + 1);
+    mailLog.set(incidentId, [...(mailLog.get(incidentId) ?? []), `${m.messageId} at ${m.receivedAt.toISOString()}`]);
   }
   const incidentById = new Map(incidents.map((i) => [i.id, i]));
   const noMail = incidents.filter((i) => !mailsPerIncident.has(i.id)).map((i) => i.number);
-  const repeated = [...mailsPerIncident].filter(([, n]) => n > 1).map(([id, n]) => `${incidentById.get(id)?.number ?? id} ×${n}`);
+  const repeated = [...mailsPerIncident].filter(([, n]) => n > 1).map(([id, n]) => `${incidentById.get(id)?.number ?? id} ×${n} (${mailLog.get(id)!.join(', ')})`);
   checks.push({
     name: 'exactly one admin alert email per incident (SMTP sink)',
     ok: noMail.length === 0 && repeated.length === 0 && strayMails.length === 0,
@@ -239,6 +258,7 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
   });
 
   return {
+    diagnostics,
     expected,
     observed: {
       storedEvents: storedKeys.size,

@@ -109,6 +109,11 @@ export function renderReport(run: ChaosRun, machine?: MachineInfo): string {
     for (const c of failed) lines.push(`- ${c.name}: ${cell(c.detail!.slice(0, 2000))}`);
     lines.push('');
   }
+  if (v?.diagnostics.length) {
+    lines.push('Mismatched detections, in detail:', '');
+    for (const d of v.diagnostics) lines.push(`- ${cell(d)}`);
+    lines.push('');
+  }
   if (v) {
     lines.push(
       `Consumers after the run: ${v.observed.consumers.map((c) => `${c.durable} (${c.pending} pending, ${c.ackPending} unacked, ${c.redelivered} redelivered)`).join(', ')}.`,

@@ -155,6 +155,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
     p.startLoad({ workload: w, orgs: opts.loadOrgs, eventsPerSecond: opts.eventsPerSecond, batchSize: opts.batchSize, workers: opts.workers, random: prng(opts.seed ^ 0x5eed) });
     await sleep(opts.warmupMs);
 
+    let lastCanaryIp = '';
     for (const fault of FAULTS) {
       p.setPhase('between faults');
       await sleep(opts.beforeFaultMs);
@@ -166,6 +167,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
       try {
         await inject(stack, fault);
         const canary = w.canary(canaryOrg);
+        lastCanaryIp = canary.ip;
         const canarySent = p.send(canary.events);
         await sleep(opts.downMs);
         await restore(stack, fault);
@@ -180,7 +182,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
         log(`${fault}: back after ${(result.restartedAfterMs / 1000).toFixed(1)} s, pipeline through after ${(result.recoveredAfterMs / 1000).toFixed(1)} s`);
       } catch (err) {
         result.error = err instanceof Error ? err.message : String(err);
-        log(`${fault}: NOT RECOVERED: ${result.error.split('\n')[0]}`);
+        const dead = await stack.deadServices().catch(() => []);
+        const notReady = await stack.notReady().catch(() => []);
+        const stage = await canaryStage(stack, orgIds[canaryOrg]!, lastCanaryIp).catch((e: unknown) => `canary stage unknown: ${String(e)}`);
+        const backlog = await stack.backlog().catch(() => undefined);
+        result.error += `\n${stage}; dead services: ${dead.join(', ') || 'none'}; not ready: ${notReady.join(', ') || 'none'}; busy: ${JSON.stringify(backlog)}`;
+        log(`${fault}: NOT RECOVERED: ${result.error.split('\n')[0]}\n    ${stage}; dead: ${dead.join(', ') || 'none'}; not ready: ${notReady.join(', ') || 'none'}`);
         // Make sure the next fault starts from a whole stack, whatever happened here.
         await ensureWhole(stack).catch((e: unknown) => log(`could not restore the stack: ${String(e)}`));
       }
@@ -229,6 +236,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
       expected: `within ${opts.settleTimeoutMs / 1000} s`,
       actual: settleError ? settleError.split('\n').slice(0, 2).join(' ') : settleMs !== undefined ? `${(settleMs / 1000).toFixed(1)} s` : 'not reached',
     });
+    extraChecks.push({
+      name: 'no process died on its own (only the suite kills)',
+      ok: stack.unexpectedExits.length === 0,
+      expected: '0 unexpected exits',
+      actual: stack.unexpectedExits.length
+        ? stack.unexpectedExits.map((e) => `${e.service} (pid ${e.pid}) exited code ${e.code} signal ${e.signal} during ${phaseAt(faults, loadStartedAt, e.at)}`).join('; ')
+        : '0',
+      detail: stack.unexpectedExits.length
+        ? stack.unexpectedExits.map((e) => `${e.service}: ${e.logTail.split('\n').filter((l) => /Error|error|throw/.test(l)).slice(0, 3).join(' / ')}`).join('; ')
+        : undefined,
+    });
     if (fatal) extraChecks.unshift({ name: 'the run completed', ok: false, expected: 'no error', actual: fatal.split('\n')[0]!, detail: fatal });
     const checks = [...extraChecks, ...(verification?.checks ?? [])];
     run = {
@@ -251,6 +269,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
   return run;
 }
 
+/** Which fault (or the load around them) a moment falls into, for the report. */
+function phaseAt(faults: FaultResult[], loadStartedAt: number, at: Date): string {
+  const ms = at.getTime() - loadStartedAt;
+  let current = 'start-up';
+  for (const f of faults) if (f.atMs <= ms) current = `the ${f.fault} fault`;
+  return current;
+}
+
 async function inject(stack: ChaosStack, fault: FaultName): Promise<void> {
   if (fault === 'nats') return stack.nats.kill('SIGKILL');
   if (fault === 'postgres') return stack.pg.crash();
@@ -265,11 +291,25 @@ async function restore(stack: ChaosStack, fault: FaultName): Promise<void> {
 
 /** After a failed recovery: whatever is down comes back up, so later faults are measured fairly. */
 async function ensureWhole(stack: ChaosStack): Promise<void> {
-  for (const name of SERVICES) {
-    const proc = stack.services.get(name);
-    const dead = proc ? await Promise.race([proc.exited.then(() => true), sleep(10).then(() => false)]) : true;
-    if (dead) await stack.startService(name);
-  }
+  for (const name of await stack.deadServices()) await stack.startService(name);
+}
+
+/** How far a canary attack got: names the stage where the pipeline is stuck. */
+async function canaryStage(stack: ChaosStack, orgId: string, ip: string): Promise<string> {
+  const stored = await stack.count(`select count(*) as n from ingest.raw_events where org_id = $1 and envelope->'data'->>'ip' = $2`, [orgId, ip]);
+  const incidents = await stack.db.query<{ id: string; number: string }>(
+    `select id, number from incident.incidents where org_id = $1 and (origin->>'ip' = $2 or correlation_key like '%:' || $2)`,
+    [orgId, ip],
+  );
+  const id = incidents[0]?.id;
+  const recorded = id ? await stack.count('select count(*) as n from reporting.incident_records where incident_id = $1', [id]) : 0;
+  const deliveries = id
+    ? await stack.db.query<{ status: string; attempts: number }>(
+        'select d.status, d.attempts from notification.deliveries d join notification.notifications n on n.id = d.notification_id where n.incident_id = $1',
+        [id],
+      )
+    : [];
+  return `canary ${ip}: ${stored} of 6 events stored, incident ${incidents[0]?.number ?? 'none'}, report line ${recorded ? 'yes' : 'no'}, email ${deliveries.map((d) => `${d.status} after ${d.attempts} attempt(s)`).join(', ') || 'none'}`;
 }
 
 async function canaryThrough(stack: ChaosStack, orgId: string, ip: string): Promise<boolean> {

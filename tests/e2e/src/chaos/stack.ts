@@ -25,6 +25,17 @@ import { SERVICES, type ServiceName, type TestOrg } from '../stack';
 
 const run = promisify(execFile);
 
+/** A service process that exited without the suite killing or stopping it. */
+export interface UnexpectedExit {
+  service: ServiceName;
+  pid: number;
+  at: Date;
+  code: number | null;
+  signal: string | null;
+  /** Its last log lines (the crash message). */
+  logTail: string;
+}
+
 export interface ConsumerState {
   stream: string;
   durable: string;
@@ -43,6 +54,8 @@ export class ChaosStack {
   /** Every process ever started, for the logs of killed ones. */
   private readonly history: { name: ServiceName; proc: ServiceProcess }[] = [];
   private readonly ports = new Map<ServiceName, number>();
+  private readonly meantToExit = new Set<ServiceProcess>();
+  readonly unexpectedExits: UnexpectedExit[] = [];
   private nc?: NatsConnection;
 
   private constructor(
@@ -92,12 +105,29 @@ export class ChaosStack {
     const proc = await startServiceProcess({ name, entry: serviceEntry(name), env: this.envFor(name), port: this.ports.get(name)!, readyTimeoutMs: 120_000 });
     this.services.set(name, proc);
     this.history.push({ name, proc });
+    void proc.exited.then(({ code, signal }) => {
+      if (this.meantToExit.has(proc)) return;
+      this.unexpectedExits.push({ service: name, pid: proc.pid, at: new Date(), code, signal, logTail: proc.logs().split('\n').slice(-30).join('\n') });
+    });
     return proc;
   }
 
   /** SIGKILL. */
   async killService(name: ServiceName): Promise<void> {
-    await this.services.get(name)?.kill();
+    const proc = this.services.get(name);
+    if (!proc) return;
+    this.meantToExit.add(proc);
+    await proc.kill();
+  }
+
+  /** Services whose current process has exited (crashed, or killed and not restarted). */
+  async deadServices(): Promise<ServiceName[]> {
+    const dead: ServiceName[] = [];
+    for (const [name, proc] of this.services) {
+      const gone = await Promise.race([proc.exited.then(() => true), new Promise<false>((resolve) => setImmediate(() => resolve(false)))]);
+      if (gone) dead.push(name);
+    }
+    return dead;
   }
 
   get gatewayUrl(): string {
@@ -200,6 +230,7 @@ export class ChaosStack {
   }
 
   async stop(): Promise<void> {
+    for (const proc of this.services.values()) this.meantToExit.add(proc);
     await Promise.allSettled([...this.services.values()].map((s) => s.stop()));
     try {
       this.saveLogs();
