@@ -79,6 +79,7 @@ export interface FaultResult {
   action: string;
   /** Fault injected at, ms after the load started. */
   atMs: number;
+  killedAt: Date;
   /** From the kill until the broken part was running again (readyz 200 / accepting connections). */
   restartedAfterMs?: number;
   /** From the kill until a canary attack sent at the kill had its incident, report line and email. */
@@ -160,9 +161,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
       p.setPhase('between faults');
       await sleep(opts.beforeFaultMs);
       p.setPhase(fault);
-      const result: FaultResult = { fault, action: FAULT_ACTION[fault], atMs: Date.now() - loadStartedAt, stats: p.stats(fault) };
-      faults.push(result);
       const killedAt = Date.now();
+      const result: FaultResult = { fault, action: FAULT_ACTION[fault], atMs: killedAt - loadStartedAt, killedAt: new Date(killedAt), stats: p.stats(fault) };
+      faults.push(result);
       log(`${fault}: ${result.action}`);
       try {
         await inject(stack, fault);
@@ -210,7 +211,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
       log(`did NOT settle: ${settleError}`);
     }
     const consumers = await stack.consumers();
-    verification = await verify(stack, p.records.values(), orgIds, consumers);
+    verification = await verify(stack, p.records.values(), { orgIds, consumers, notificationKilledAt: faults.find((f) => f.fault === 'notification')?.killedAt });
   } catch (err) {
     fatal = err instanceof Error ? err.stack ?? err.message : String(err);
     log(`run aborted: ${fatal}`);
