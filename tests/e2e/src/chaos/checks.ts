@@ -1,4 +1,4 @@
-import type { JetStreamManager } from 'nats';
+import type { JetStreamClient, JetStreamManager } from 'nats';
 import { keyOf, referenceEvaluation, type Expected } from './oracle';
 import type { EventRecord } from './producer';
 import type { ChaosStack, ConsumerState } from './stack';
@@ -75,6 +75,22 @@ async function readStream(jsm: JetStreamManager, stream: string): Promise<{ data
     }
   }
   return out;
+}
+
+/** Ids of the login.failed events in VIGIL_SECURITY, in stream order (the order detection is offered them). */
+async function securityStreamOrder(js: JetStreamClient, jsm: JetStreamManager): Promise<string[]> {
+  const info = await jsm.streams.info('VIGIL_SECURITY');
+  if (!info.state.messages) return [];
+  const consumer = await js.consumers.get('VIGIL_SECURITY', { filterSubjects: ['login.failed.>'] });
+  const ids: string[] = [];
+  const messages = await consumer.consume({ max_messages: 1000 });
+  for await (const m of messages) {
+    const e = m.json<{ id?: string }>();
+    if (e.id) ids.push(e.id);
+    if (m.seq >= info.state.last_seq || m.info.pending === 0) break;
+  }
+  await messages.close();
+  return ids;
 }
 
 const ipFromCorrelation = (key: string | null | undefined): string | undefined => (key ? key.slice(key.indexOf(':') + 1) : undefined);
@@ -169,15 +185,21 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
   });
 
   const diagnostics: string[] = [];
-  for (const d of attackDiff.slice(0, 6)) {
-    const k = d.slice(0, d.lastIndexOf(' '));
-    const mine = answered.filter((r) => r.event.type === 'login.failed' && keyOf(orgIds[r.event.orgIndex]!, r.event.ip) === k);
-    const first = Math.min(...mine.map((r) => r.event.at));
-    const ids = [...detectionIds].filter(([, key]) => key === k).map(([id]) => id);
-    diagnostics.push(
-      `${k} [${actorOf.get(k)}] expected ${expected.attacks.get(k) ?? 0}, detected ${ids.length}; failures in the order offered (event time in s after the earliest, phase): ` +
-        mine.map((r) => `${((r.event.at - first) / 1000).toFixed(1)} (${r.phase})`).join(', '),
-    );
+  if (attackDiff.length) {
+    const order = await securityStreamOrder((await stack.natsConnection()).jetstream(), jsm).catch(() => [] as string[]);
+    const position = new Map(order.map((id, i) => [id, i]));
+    for (const d of attackDiff.slice(0, 6)) {
+      const k = d.slice(0, d.lastIndexOf(' '));
+      const mine = answered.filter((r) => r.event.type === 'login.failed' && keyOf(orgIds[r.event.orgIndex]!, r.event.ip) === k);
+      const first = Math.min(...mine.map((r) => r.event.at));
+      const rel = (r: EventRecord) => ((r.event.at - first) / 1000).toFixed(1);
+      const inStream = [...mine].sort((a, b) => (position.get(a.eventId!) ?? Infinity) - (position.get(b.eventId!) ?? Infinity));
+      diagnostics.push(
+        `${k} [${actorOf.get(k)}] expected ${expected.attacks.get(k) ?? 0}, detected ${[...detectionIds.values()].filter((key) => key === k).length}. ` +
+          `Failures by event time in s after the earliest — as offered (phase): ${mine.map((r) => `${rel(r)} (${r.phase})`).join(', ')}; ` +
+          `in VIGIL_SECURITY order: ${inStream.map(rel).join(', ')}`,
+      );
+    }
   }
 
   const links = await stack.count('select count(distinct detection_id) as n from incident.incident_detections');
