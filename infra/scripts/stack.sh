@@ -367,7 +367,8 @@ vigil_cli() {
   ensure_stack_env
   export PG_ADMIN_URL VIGIL_DB="${VIGIL_DB:-vigil}"
   provision
-  DATABASE_URL="${DATABASE_URL:-$(service_db_url gateway)}" exec node services/gateway/dist/cli.js "$@"
+  DATABASE_URL="${DATABASE_URL:-$(service_db_url gateway)}" NATS_URL="${NATS_URL:-nats://127.0.0.1:${NATS_PORT:-4222}}" \
+    exec node services/gateway/dist/cli.js "$@"
 }
 
 case "${1:-}" in

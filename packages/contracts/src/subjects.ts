@@ -33,4 +33,6 @@ export const headers = {
   deadLetterStream: 'Vigil-Dead-Letter-Stream',
   deadLetterSubject: 'Vigil-Dead-Letter-Subject',
   deadLetterDeliveries: 'Vigil-Dead-Letter-Deliveries',
+  /** When the original message entered its stream (ISO 8601). */
+  deadLetterReceivedAt: 'Vigil-Dead-Letter-Received-At',
 } as const;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { cloudEventEnvelopeSchema, type CloudEventEnvelope } from './envelope';
 import { resolveDefinition, isProducerType } from './catalog';
 import type { EventDefinition } from './registry';
+import { defaultEventTimeBounds, eventTimeProblem, unstorableValues, type EventTimeBounds } from './storable';
 
 export interface FieldError {
   /** RFC 6901 JSON pointer into the event, e.g. `/data/ip`. */
@@ -25,11 +26,27 @@ export interface ParsedProducerEvent {
   data: unknown;
 }
 
-/** Validates one producer-submitted event: envelope, a known producer type, and its data contract. */
-export function parseProducerEvent(input: unknown): ParseResult<ParsedProducerEvent> {
+export interface ProducerEventChecks {
+  /** When Vigil received the event: the reference for plausible times. Default now. */
+  receivedAt?: Date;
+  timeBounds?: EventTimeBounds;
+}
+
+/**
+ * Validates one producer-submitted event: storable values, envelope, a plausible time, a known
+ * producer type, and its data contract. The gateway and ingest both call this, so whatever the gateway
+ * accepts, ingest can store.
+ */
+export function parseProducerEvent(input: unknown, checks: ProducerEventChecks = {}): ParseResult<ParsedProducerEvent> {
+  const unstorable = unstorableValues(input);
+  if (unstorable.length) return { ok: false, errors: unstorable };
   const env = cloudEventEnvelopeSchema.safeParse(input);
   if (!env.success) return { ok: false, errors: zodErrors(env.error) };
   const envelope = env.data;
+  if (envelope.time !== undefined) {
+    const problem = eventTimeProblem(new Date(envelope.time), checks.receivedAt ?? new Date(), checks.timeBounds ?? defaultEventTimeBounds);
+    if (problem) return { ok: false, errors: [{ pointer: '/time', message: problem }] };
+  }
   if (!isProducerType(envelope.type)) {
     return { ok: false, errors: [{ pointer: '/type', message: `unknown or non-producer event type '${envelope.type}'` }] };
   }

@@ -3,17 +3,35 @@ import type { Logger } from 'pino';
 import { deadLetterSubject, headers as vigilHeaders, streams } from '@vigil/contracts';
 import { consumerDefaults, ensureConsumer, type ConsumerSpec } from './topology';
 import { publishRaw } from './publisher';
-import { describeError } from './errors';
+import { classifyFailure, describeError } from './errors';
 
 export type Outcome =
   | { kind: 'ack' }
-  | { kind: 'retry'; reason: string }
+  /** `transient`: retried with backoff however long it takes, never dead-lettered for it. */
+  | { kind: 'retry'; reason: string; transient?: boolean }
   | { kind: 'dead-letter'; reason: string };
 
 export const ack: Outcome = { kind: 'ack' };
 
-/** Handles a micro-batch (everything available right now, up to batchSize); one outcome per message, in order. */
+/**
+ * Handles a micro-batch (everything available right now, up to batchSize); one outcome per message, in
+ * order. A handler that applies the batch in one transaction throws when that transaction fails: the
+ * runner then splits the batch to find the message that fails alone (poison isolation).
+ */
 export type BatchHandler = (messages: JsMsg[]) => Promise<Outcome[]>;
+
+/** The outcome for a message whose handling failed with `err`, as one message alone. */
+export function failureOutcome(err: unknown): Outcome {
+  const reason = describeError(err);
+  switch (classifyFailure(err)) {
+    case 'transient':
+      return { kind: 'retry', reason, transient: true };
+    case 'permanent':
+      return { kind: 'dead-letter', reason };
+    default:
+      return { kind: 'retry', reason };
+  }
+}
 
 const NOTHING_BUFFERED = Symbol('nothing-buffered');
 const nextMacrotask = () => new Promise<typeof NOTHING_BUFFERED>((resolve) => setImmediate(() => resolve(NOTHING_BUFFERED)));
@@ -90,14 +108,33 @@ export class JetStreamConsumerRunner {
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
-    let outcomes: Outcome[];
-    try {
-      outcomes = await this.handler(batch);
-    } catch (err) {
-      this.log.error({ err, durable: this.spec.durable }, 'batch handler failed');
-      outcomes = batch.map(() => ({ kind: 'retry', reason: describeError(err) }));
-    }
+    const outcomes = await this.outcomesOf(batch);
     await Promise.all(batch.map((msg, i) => this.settle(msg, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' })));
+  }
+
+  /**
+   * Poison isolation: when a batch fails as a whole (its transaction rolled back), the halves are
+   * retried on their own, down to single messages, so only a message that fails alone is retried or
+   * dead-lettered and its neighbours commit now. A transient failure (database or NATS away) is not the
+   * messages' fault: the whole batch waits for the backoff instead of being split.
+   */
+  private async outcomesOf(batch: JsMsg[]): Promise<Outcome[]> {
+    try {
+      return await this.handler(batch);
+    } catch (err) {
+      const outcome = failureOutcome(err);
+      if (outcome.kind === 'retry' && outcome.transient) {
+        this.log.warn({ err, durable: this.spec.durable, messages: batch.length }, 'batch failed transiently; will retry');
+        return batch.map(() => outcome);
+      }
+      if (batch.length === 1) {
+        this.log.error({ err, durable: this.spec.durable, subject: batch[0]!.subject }, 'message failed on its own');
+        return [outcome];
+      }
+      this.log.warn({ err, durable: this.spec.durable, messages: batch.length }, 'batch failed; splitting it to isolate the failing message');
+      const mid = batch.length >>> 1;
+      return [...(await this.outcomesOf(batch.slice(0, mid))), ...(await this.outcomesOf(batch.slice(mid)))];
+    }
   }
 
   private async settle(msg: JsMsg, outcome: Outcome): Promise<void> {
@@ -106,8 +143,8 @@ export class JetStreamConsumerRunner {
       return;
     }
     const deliveries = msg.info.redeliveryCount;
-    if (outcome.kind === 'retry' && deliveries < this.maxDeliver) {
-      this.log.warn({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason }, 'will retry');
+    if (outcome.kind === 'retry' && (outcome.transient || deliveries < this.maxDeliver)) {
+      this.log.warn({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason, transient: !!outcome.transient }, 'will retry');
       msg.nak(backoffMs[Math.min(deliveries - 1, backoffMs.length - 1)]);
       return;
     }
@@ -122,6 +159,7 @@ export class JetStreamConsumerRunner {
           [vigilHeaders.deadLetterStream]: this.spec.stream.name,
           [vigilHeaders.deadLetterSubject]: msg.subject,
           [vigilHeaders.deadLetterDeliveries]: String(deliveries),
+          [vigilHeaders.deadLetterReceivedAt]: new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString(),
         },
       );
       this.log.error({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason }, 'dead-lettered');

@@ -1,17 +1,43 @@
 import type { JsMsg } from 'nats';
-import { cloudEventEnvelopeSchema, zodErrors, type EventDefinition, type EventData, type VigilEvent } from '@vigil/contracts';
+import {
+  cloudEventEnvelopeSchema,
+  defaultEventTimeBounds,
+  eventTimeProblem,
+  zodErrors,
+  type EventDefinition,
+  type EventData,
+  type EventTimeBounds,
+  type VigilEvent,
+} from '@vigil/contracts';
 import { PermanentMessageError } from './errors';
 
-const decoder = new TextDecoder();
+// fatal: invalid UTF-8 is refused, not silently turned into U+FFFD.
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Internal events carry a time ingest already judged plausible (or their own creation time). Judged
+ * again against when they entered their stream, with a day's slack, so an absurd time published
+ * straight onto an internal subject is refused too, while a replay weeks later is not.
+ */
+const internalTimeBounds: EventTimeBounds = {
+  maxFutureMs: defaultEventTimeBounds.maxFutureMs + 60_000,
+  maxAgeMs: defaultEventTimeBounds.maxAgeMs + 24 * 60 * 60_000,
+};
 
 /**
  * Parses and validates a message against the contract the consumer expects. Any violation is permanent:
  * the same bytes will fail the same way on every redelivery.
  */
-export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'>, def: D): VigilEvent<D['type'], EventData<D>> {
+export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'> & { info?: Pick<JsMsg['info'], 'timestampNanos'> }, def: D): VigilEvent<D['type'], EventData<D>> {
+  let text: string;
+  try {
+    text = decoder.decode(msg.data);
+  } catch {
+    throw new PermanentMessageError('payload is not valid UTF-8');
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(decoder.decode(msg.data));
+    raw = JSON.parse(text);
   } catch {
     throw new PermanentMessageError('payload is not valid JSON');
   }
@@ -24,6 +50,10 @@ export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'>,
   }
   if (!e.orgid) throw new PermanentMessageError('missing orgid');
   if (!e.time) throw new PermanentMessageError('missing time');
+  if (msg.info) {
+    const problem = eventTimeProblem(new Date(e.time), new Date(Math.floor(msg.info.timestampNanos / 1e6)), internalTimeBounds);
+    if (problem) throw new PermanentMessageError(`/time: ${problem}`);
+  }
   const data = def.schema.safeParse(e.data);
   if (!data.success) throw new PermanentMessageError(`invalid data: ${formatErrors(zodErrors(data.error, '/data'))}`);
   return {

@@ -3,9 +3,9 @@ import type { Kysely, Transaction } from 'kysely';
 import type { EventData, EventDefinition, VigilEvent } from '@vigil/contracts';
 import type { MessagingTables } from './tables';
 import { decodeEvent } from './decode';
-import { PermanentMessageError, describeError } from './errors';
+import { describeError } from './errors';
 import { crashPoint } from './faults';
-import type { BatchHandler, Outcome } from './consumer-runner';
+import { failureOutcome, type BatchHandler, type Outcome } from './consumer-runner';
 
 export interface InboxHandlerSpec<DB extends MessagingTables, D extends EventDefinition> {
   db: Kysely<DB>;
@@ -46,8 +46,8 @@ export function inboxHandler<DB extends MessagingTables, D extends EventDefiniti
       crashPoint(spec.durable, 'after-commit');
       return { kind: 'ack' };
     } catch (err) {
-      if (err instanceof PermanentMessageError) return { kind: 'dead-letter', reason: describeError(err) };
-      return { kind: 'retry', reason: describeError(err) };
+      // Each message has its own transaction, so a failure here is this message's (or the world's).
+      return failureOutcome(err);
     }
   };
   return async (messages) => {

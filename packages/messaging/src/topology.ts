@@ -50,7 +50,7 @@ export interface ConsumerSpec {
   /** Durable name, `<service>-<what>`; also names the dead-letter subject. */
   durable: string;
   filterSubject: string;
-  /** Deliveries before the message is dead-lettered. */
+  /** Deliveries before a message that keeps failing (not transiently) is dead-lettered. */
   maxDeliver?: number;
   ackWaitMs?: number;
   maxAckPending?: number;
@@ -66,8 +66,10 @@ export function consumerConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(spec.ackWaitMs ?? consumerDefaults.ackWaitMs),
-    // One more than ours: the runner dead-letters on its last try, the server never silently drops.
-    max_deliver: (spec.maxDeliver ?? consumerDefaults.maxDeliver) + 1,
+    // Unlimited: the runner decides. It dead-letters after maxDeliver failures of the message's own
+    // making, but retries transient ones (database or NATS away) for as long as they last; a server
+    // limit would silently strand those messages instead.
+    max_deliver: -1,
     max_ack_pending: spec.maxAckPending ?? consumerDefaults.maxAckPending,
   };
 }

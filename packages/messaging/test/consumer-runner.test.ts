@@ -35,6 +35,7 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     database = createDatabase({ url: testDb.urlFor('detection'), schema: 'detection' });
     await migrateToLatest(database.db, 'detection', messagingMigrations);
     await sql`create table effects (event_id text not null)`.execute(database.db);
+    await sql`create table poison_effects (id text not null)`.execute(database.db);
   }, 60_000);
 
   afterAll(async () => {
@@ -102,6 +103,53 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     expect(dl.header.get('Vigil-Dead-Letter-Deliveries')).toBe('2');
   });
 
+  it('isolates a poison message of a failed batch transaction: neighbours commit at once, it alone is dead-lettered', async () => {
+    const durable = 'poison';
+    const batches: number[] = [];
+    // One transaction for the whole micro-batch, like ingest: PostgreSQL refuses U+0000 in text (22021).
+    await run(durable, async (msgs) => {
+      batches.push(msgs.length);
+      await database.db.transaction().execute(async (tx) => {
+        for (const m of msgs) await sql`insert into poison_effects (id) values (${JSON.parse(new TextDecoder().decode(m.data)).id as string})`.execute(tx);
+      });
+      return msgs.map(() => ack);
+    });
+    const ids = Array.from({ length: 40 }, (_, i) => (i === 17 ? 'poison\u0000' : `ok-${i}`));
+    await Promise.all(ids.map((id) => publish(durable, { id })));
+
+    const jsm = await nc.jetstreamManager();
+    const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
+    await waitFor(async () => { const i = await info(durable); return i.num_pending === 0 && i.num_ack_pending === 0; }, { description: 'poison consumer idle' });
+    // Dead-lettered on its first delivery (a data error is deterministic), with PostgreSQL's reason.
+    expect(dl.header.get('Vigil-Dead-Letter-Deliveries')).toBe('1');
+    expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/0x00/);
+    expect(JSON.parse(new TextDecoder().decode(dl.data))).toEqual({ id: 'poison\u0000' });
+    const rows = await sql<{ id: string }>`select id from poison_effects`.execute(database.db);
+    expect(rows.rows.map((r) => r.id).sort()).toEqual(ids.filter((id) => id.startsWith('ok-')).sort());
+    // Nothing was redelivered: the neighbours committed in the split retries of the same delivery.
+    expect((await info(durable)).num_redelivered).toBe(0);
+    expect(batches.some((n) => n > 1)).toBe(true);
+  });
+
+  it('retries a transient failure for as long as it lasts, past maxDeliver, without splitting or dead-lettering', async () => {
+    const durable = 'transient';
+    const calls: number[] = [];
+    await run(
+      durable,
+      async (msgs) => {
+        calls.push(msgs.length);
+        if (calls.length <= 3) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        return msgs.map(() => ack);
+      },
+      { maxDeliver: 1 },
+    );
+    await publish(durable, { id: 't-1' });
+    await waitFor(async () => calls.length >= 4 && (await info(durable)).num_ack_pending === 0, { timeoutMs: 40_000, description: 'acked after three transient failures' });
+    expect(calls).toEqual([1, 1, 1, 1]);
+    const jsm = await nc.jetstreamManager();
+    await expect(jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` })).rejects.toThrow();
+  }, 60_000);
+
   it('applies an effect once per event id, however often the event arrives (inbox)', async () => {
     const durable = 'inbox';
     await run(
@@ -149,6 +197,21 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     const jsm = await nc.jetstreamManager();
     const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
     expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/org was deleted/);
+  });
+
+  it('dead-letters an internal event with an absurd time, judged against when it entered the stream', async () => {
+    const durable = 'inbox-time';
+    const handled: string[] = [];
+    await run(durable, inboxHandler({ db: database.db, durable, definition: loginFailedV1, handle: async (event) => void handled.push(event.id) }));
+    const absurd = createEvent(loginFailedV1, { orgid: newId(), source: 'test', time: new Date('2999-01-01T00:00:00Z'), data: { ip: '192.0.2.4' } });
+    const fine = createEvent(loginFailedV1, { orgid: newId(), source: 'test', time: new Date(Date.now() - 3 * 24 * 60 * 60_000), data: { ip: '192.0.2.5' } });
+    await publish(durable, absurd);
+    await publish(durable, fine);
+    const jsm = await nc.jetstreamManager();
+    const dl = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
+    expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/^PermanentMessageError: \/time: is more than .* in the future/);
+    await waitFor(() => handled.length === 1, { description: 'plausible event handled' });
+    expect(handled).toEqual([fine.id]);
   });
 
   it('prunes only inbox entries older than the retention', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultEventTimeBounds, type EventTimeBounds } from '@vigil/contracts';
 
 /** Variables every service reads. A service extends this with its own. */
 export const baseEnvSchema = z.object({
@@ -20,6 +21,31 @@ export const baseEnvSchema = z.object({
     .transform((v) => v === 'true'),
 });
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
+
+/**
+ * Plausible event times, for the services that accept producer events (gateway and ingest must agree,
+ * or an event could be accepted by one and refused by the other).
+ */
+export const eventTimeEnv = {
+  /** Clock skew tolerated for producer times in the future. */
+  VIGIL_EVENT_MAX_FUTURE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60 * 60)
+    .default(defaultEventTimeBounds.maxFutureMs / 1000),
+  /** Oldest producer time accepted: the longest rule window plus the ingest stream's retention. */
+  VIGIL_EVENT_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(10 * 365 * 24 * 60 * 60)
+    .default(defaultEventTimeBounds.maxAgeMs / 1000),
+};
+
+export function eventTimeBounds(config: { VIGIL_EVENT_MAX_FUTURE_SECONDS: number; VIGIL_EVENT_MAX_AGE_SECONDS: number }): EventTimeBounds {
+  return { maxFutureMs: config.VIGIL_EVENT_MAX_FUTURE_SECONDS * 1000, maxAgeMs: config.VIGIL_EVENT_MAX_AGE_SECONDS * 1000 };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -10,6 +10,10 @@ import { EventsController } from './events/events.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
+import { DeadLetterRepository } from './dead-letters/dead-letter.repository';
+import { DeadLetterReplayer, DeadLetterService } from './dead-letters/dead-letter.service';
+import { DeadLetterHandlers } from './dead-letters/dead-letter.handlers';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
 
 export const gatewayService = {
   service: 'gateway',
@@ -20,4 +24,7 @@ export const gatewayService = {
   outbox: true,
 } as const;
 
-export const AppModule = serviceModule(gatewayService, { controllers: [EventsController, IncidentsController, ReportsController, OpenApiController], providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService] });
+export const AppModule = serviceModule(gatewayService, {
+  controllers: [EventsController, IncidentsController, ReportsController, DeadLettersController, OpenApiController],
+  providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService, DeadLetterRepository, DeadLetterService, DeadLetterReplayer, DeadLetterHandlers],
+});

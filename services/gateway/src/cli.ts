@@ -1,38 +1,66 @@
 #!/usr/bin/env node
 /**
- * Vigil admin CLI (gateway's database, gateway's role).
+ * Vigil admin CLI (gateway's database, gateway's role; NATS_URL for replays).
  *   vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]
- * Prints the organisation id and its first admin API key, once: only the key's hash is stored.
+ *   vigil dead-letters list [--org <id>] [--consumer <durable>] [--limit <n>] [--cursor <c>] [--json]
+ *   vigil dead-letters replay <id>
+ * `org create` prints the organisation id and its first admin API key, once: only the key's hash is
+ * stored. `dead-letters` shows every org's records, including those whose org is unknown (the API never does).
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { createDatabase, migrateToLatest } from '@vigil/db';
-import { loadConfig } from '@vigil/platform';
+import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
+import { DEAD_LETTER_PAGE_MAX, type DeadLetterViewV1 } from '@vigil/contracts';
+import { connectNats } from '@vigil/messaging';
+import { loadConfig, ProblemException } from '@vigil/platform';
 import type { GatewayDatabase } from './db/schema';
 import { migrations } from './db/migrations';
 import { OrgRepository } from './auth/org.repository';
 import { scopes } from './auth/api-key';
+import { DeadLetterRepository } from './dead-letters/dead-letter.repository';
+import { DeadLetterReplayer, DeadLetterService } from './dead-letters/dead-letter.service';
 
-const usage = 'usage: vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]';
+const usage = [
+  'usage: vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]',
+  '       vigil dead-letters list [--org <id>] [--consumer <durable>] [--limit <n>] [--cursor <c>] [--json]',
+  '       vigil dead-letters replay <id>',
+].join('\n');
+
+const cliEnv = z.object({ DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }), NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222') });
+
+async function withDatabase<T>(fn: (database: Database<GatewayDatabase>) => Promise<T>): Promise<T> {
+  const config = loadConfig(cliEnv, process.env, 'vigil');
+  const database = createDatabase<GatewayDatabase>({ url: config.DATABASE_URL, schema: 'gateway', poolSize: 1 });
+  try {
+    await migrateToLatest(database.db, 'gateway', migrations);
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n${usage}\n`);
+  return 2;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [noun, verb, ...rest] = argv;
-  if (noun !== 'org' || verb !== 'create') {
-    process.stderr.write(`${usage}\n`);
-    return 2;
-  }
+  if (noun === 'org' && verb === 'create') return orgCreate(rest);
+  if (noun === 'dead-letters' && verb === 'list') return deadLettersList(rest);
+  if (noun === 'dead-letters' && verb === 'replay') return deadLettersReplay(rest);
+  return fail(noun ? `unknown command: ${[noun, verb].filter(Boolean).join(' ')}` : 'no command');
+}
+
+async function orgCreate(rest: string[]): Promise<number> {
   const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, 'admin-email': { type: 'string', multiple: true } }, strict: true });
   const input = z
     .object({ name: z.string().trim().min(1).max(200), adminEmails: z.array(z.email({ error: 'not an email address' })).min(1, 'at least one --admin-email is required') })
     .safeParse({ name: values.name, adminEmails: (values['admin-email'] ?? []).map((e) => e.trim().toLowerCase()) });
   if (!input.success) {
-    process.stderr.write(`${input.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n')}\n${usage}\n`);
-    return 2;
+    return fail(input.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
   }
-  const config = loadConfig(z.object({ DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }) }), process.env, 'vigil');
-  const database = createDatabase<GatewayDatabase>({ url: config.DATABASE_URL, schema: 'gateway', poolSize: 1 });
-  try {
-    await migrateToLatest(database.db, 'gateway', migrations);
+  return withDatabase(async (database) => {
     const org = await new OrgRepository(database).createOrg({ name: input.data.name, adminRecipients: input.data.adminEmails, scopes });
     process.stdout.write(
       [
@@ -44,15 +72,73 @@ async function main(argv: string[]): Promise<number> {
       ].join('\n'),
     );
     return 0;
+  });
+}
+
+async function deadLettersList(rest: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: rest,
+    options: { org: { type: 'string' }, consumer: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, json: { type: 'boolean' } },
+    strict: true,
+  });
+  const input = z
+    .object({
+      org: z.uuid({ error: 'not an organisation id (UUID)' }).optional(),
+      consumer: z.string().min(1).optional(),
+      limit: z.coerce.number().int().min(1).max(DEAD_LETTER_PAGE_MAX).default(50),
+      cursor: z.string().min(1).optional(),
+    })
+    .safeParse(values);
+  if (!input.success) return fail(input.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
+  const { org, consumer, limit, cursor } = input.data;
+  return withDatabase(async (database) => {
+    const page = await new DeadLetterService(new DeadLetterRepository(database)).list({ limit, ...(org ? { orgId: org.toLowerCase() } : {}), ...(consumer ? { consumer } : {}), ...(cursor ? { cursor } : {}) });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(page)}\n`);
+      return 0;
+    }
+    if (!page.items.length) process.stdout.write('no dead letters\n');
+    for (const d of page.items) process.stdout.write(`${formatDeadLetter(d)}\n`);
+    if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+    return 0;
+  });
+}
+
+async function deadLettersReplay(rest: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: rest, options: {}, strict: true, allowPositionals: true });
+  const id = z.uuid().safeParse(positionals[0]);
+  if (positionals.length !== 1 || !id.success) return fail('replay takes one dead letter id (UUID)');
+  const config = loadConfig(cliEnv, process.env, 'vigil');
+  const nc = await connectNats(config.NATS_URL, 'vigil-cli', { maxReconnectAttempts: 0 });
+  try {
+    return await withDatabase(async (database) => {
+      const replayed = await new DeadLetterReplayer(new DeadLetterRepository(database), nc).replay(id.data.toLowerCase());
+      if (!replayed) {
+        process.stderr.write(`no dead letter ${id.data}\n`);
+        return 1;
+      }
+      process.stdout.write(`replayed to ${replayed.originalSubject} (replay ${replayed.replayCount})\n${formatDeadLetter(replayed)}\n`);
+      return 0;
+    });
   } finally {
-    await database.close();
+    await nc.close();
   }
+}
+
+function formatDeadLetter(d: DeadLetterViewV1): string {
+  const payload = d.payloadEncoding === 'utf8' ? JSON.stringify(d.payload.length > 200 ? `${d.payload.slice(0, 200)}…` : d.payload) : `base64:${d.payload.slice(0, 100)}`;
+  return [
+    `${d.id}  ${d.firstFailedAt}  org ${d.orgId ?? '-'}  consumer ${d.consumer}  subject ${d.originalSubject ?? '-'}  deliveries ${d.deliveries ?? '-'}  replays ${d.replayCount}`,
+    `  reason: ${d.reason}`,
+    `  payload (${d.payloadBytes} bytes): ${payload}`,
+  ].join('\n');
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof ProblemException ? (err.problem.detail ?? err.problem.title) : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`vigil: ${message}\n`);
     process.exit(1);
   },
 );

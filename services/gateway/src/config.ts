@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { baseEnvSchema } from '@vigil/platform';
+import { baseEnvSchema, eventTimeEnv } from '@vigil/platform';
 
 export const gatewayEnvSchema = baseEnvSchema.extend({
   PORT: baseEnvSchema.shape.PORT.default(8080),
   /** Largest request body; a batch of 1000 typical events is well under 1 MiB. */
   GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(5 * 1024 * 1024),
+  ...eventTimeEnv,
 });
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

@@ -1,4 +1,5 @@
-import { envWithDefaultPort, runService } from '@vigil/platform';
+import { runService } from '@vigil/platform';
 import { AppModule } from './app.module';
+import { ingestEnvSchema } from './config';
 
-runService({ service: 'ingest', envSchema: envWithDefaultPort(8081), module: AppModule });
+runService({ service: 'ingest', envSchema: ingestEnvSchema, module: AppModule });

@@ -8,17 +8,23 @@ export interface FailedLoginsTable {
   ip: string;
   username: string | null;
   occurred_at: Date;
+  /** Arrived more than half a window behind its IP's newest failure (see docs/architecture.md). */
+  late: Generated<boolean>;
 }
 
-/** Per (org, rule, key) attack state: suppresses repeats so one attack raises one detection. */
-export interface RuleStateTable {
+/**
+ * One row per detected attack of an (org, rule, key), spanning its whole cluster of events: every
+ * event of the cluster lies in [started_at, last_seen_at], and rows of one key are more than a window apart.
+ */
+export interface AttacksTable {
+  detection_id: string;
   org_id: string;
   rule_id: string;
   key: string;
-  attack_started_at: Date;
+  started_at: Date;
   last_seen_at: Date;
-  detection_id: string;
   event_count: number;
+  detected_at: Generated<Date>;
 }
 
 /** Per-org overrides of a rule's defaults. */
@@ -33,6 +39,6 @@ export interface RuleOverridesTable {
 
 export interface DetectionDatabase extends MessagingTables {
   failed_logins: FailedLoginsTable;
-  rule_state: RuleStateTable;
+  attacks: AttacksTable;
   rule_overrides: RuleOverridesTable;
 }

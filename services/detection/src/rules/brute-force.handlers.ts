@@ -1,20 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import {
-  createEvent,
-  deriveId,
-  detectionTriggeredV1,
-  loginFailedV1,
-  streams,
-  type LoginFailedV1,
-  type VigilEvent,
-} from '@vigil/contracts';
+import { createEvent, deriveId, detectionTriggeredV1, loginFailedV1, streams, type LoginFailedV1, type VigilEvent } from '@vigil/contracts';
 import { enqueueEvents } from '@vigil/messaging';
 import { LOGGER, ServiceRuntime } from '@vigil/platform';
 import type { DetectionDatabase } from '../db/schema';
 import { DetectionRepository } from './detection.repository';
-import { bruteForceByIp, evaluateBruteForce, type RuleSettings } from './brute-force.rule';
+import { bruteForceByIp } from './brute-force.rule';
+import { ruleSettings, type SlidingWindowRule } from './sliding-window-rule';
+import { isLate, observe } from './sliding-window';
 
 const SOURCE = 'vigil://detection';
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -34,7 +28,8 @@ export class BruteForceHandlers implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.runtime.consumeEvents({ durable: 'detection-login-failed', stream: streams.security, definition: loginFailedV1, handle: (e, tx: Transaction<DetectionDatabase>) => this.onLoginFailed(e, tx) });
     this.pruneTimer = setInterval(() => {
-      this.repo.pruneFailedLogins(new Date(Date.now() - RETAIN_MS)).catch((err) => this.log.warn({ err }, 'prune failed'));
+      const before = new Date(Date.now() - RETAIN_MS);
+      Promise.all([this.repo.pruneFailedLogins(before), this.repo.pruneAttacks(before)]).catch((err) => this.log.warn({ err }, 'prune failed'));
     }, PRUNE_EVERY_MS);
     this.pruneTimer.unref();
   }
@@ -44,60 +39,65 @@ export class BruteForceHandlers implements OnModuleInit, OnModuleDestroy {
   }
 
   async onLoginFailed(event: VigilEvent<'login.failed', LoginFailedV1>, tx: Transaction<DetectionDatabase>): Promise<void> {
-    const rule = bruteForceByIp;
+    await this.evaluate(bruteForceByIp, event, tx);
+  }
+
+  /**
+   * Runs one sliding-window rule for one failed login, inside the inbox transaction and under the
+   * per-key lock: record the failure, fold it into its key's attacks, emit a detection for a new one.
+   */
+  private async evaluate(rule: SlidingWindowRule, event: VigilEvent<'login.failed', LoginFailedV1>, tx: Transaction<DetectionDatabase>): Promise<void> {
     const orgId = event.orgid;
-    const ip = event.data.ip;
-    const at = new Date(event.time);
-    const settings = await this.settings(tx, orgId);
+    const key = rule.keyOf(event.data);
+    if (key === undefined) return;
+    const settings = ruleSettings(rule, await this.repo.override(tx, orgId, rule.id));
     if (!settings.enabled) return;
+    const at = new Date(event.time).getTime();
 
-    await this.repo.lockKey(tx, orgId, rule.id, ip);
-    await this.repo.recordFailedLogin(tx, { org_id: orgId, event_id: event.id, ip, username: event.data.username ?? null, occurred_at: at });
-    const window = await this.repo.failedLoginsInWindow(tx, orgId, ip, new Date(at.getTime() - settings.windowMs), at);
-    const state = await this.repo.attackState(tx, orgId, rule.id, ip);
-    const verdict = evaluateBruteForce({ at, countInWindow: window.length, state, settings });
-
-    if (verdict === 'continue-attack') {
-      await this.repo.continueAttack(tx, orgId, rule.id, ip, at);
-      return;
+    await this.repo.lockKey(tx, orgId, rule.id, key);
+    const { inserted, newestBefore } = await this.repo.recordFailedLogin(
+      tx,
+      { org_id: orgId, event_id: event.id, ip: event.data.ip, username: event.data.username ?? null, occurred_at: new Date(at) },
+      { keyColumn: rule.keyColumn, key, lateIfNewestAfter: new Date(at + settings.windowMs / 2) },
+    );
+    // Already counted (a redelivery whose inbox entry was pruned, or a replay): counting it again would
+    // inflate the attack.
+    if (!inserted) return;
+    const newest = newestBefore?.getTime() ?? null;
+    if (isLate(at, newest, settings.windowMs)) {
+      this.log.warn({ orgId, ruleId: rule.id, key, eventId: event.id, behindMs: newest! - at }, 'late failed login: more than half a window behind its key');
     }
-    if (verdict === 'below-threshold') return;
 
-    const detectionId = deriveId(orgId, rule.id, ip, event.id);
-    const windowStart = window[0]?.occurred_at ?? at;
-    await this.repo.startAttack(tx, orgId, rule.id, ip, windowStart, at, detectionId, window.length);
-    const usernames = [...new Set(window.map((w) => w.username).filter((u): u is string => !!u))].slice(0, 50);
+    const store = this.repo.clusterStore(tx, { orgId, ruleId: rule.id, keyColumn: rule.keyColumn, key });
+    const detectionId = deriveId(orgId, rule.id, key, event.id);
+    const outcome = await observe(store, { at, newestBefore: newest, detectionId }, settings);
+
+    if (outcome.kind === 'joined' && outcome.absorbed.length) {
+      // The one case the count can exceed the definition's: see sliding-window.ts.
+      this.log.warn({ orgId, ruleId: rule.id, key, kept: outcome.attack.detectionId, absorbed: outcome.absorbed }, 'late event joined attacks already detected separately');
+    }
+    if (outcome.kind !== 'triggered') return;
+
+    const { window, events } = outcome;
     const detection = createEvent(detectionTriggeredV1, {
       id: detectionId,
       orgid: orgId,
       source: SOURCE,
-      subject: ip,
-      time: at,
+      subject: key,
+      time: new Date(window.end),
       data: {
         detectionId,
         ruleId: rule.id,
         ruleVersion: rule.version,
-        correlationKey: `${rule.id}:${ip}`,
         severity: rule.severity,
-        title: `Brute force attack detected from ${ip}`,
-        summary: `${window.length} failed logins from ${ip} within ${Math.round(settings.windowMs / 60_000)} minutes (threshold ${settings.threshold}).`,
-        windowStart: windowStart.toISOString(),
-        windowEnd: at.toISOString(),
-        count: window.length,
+        ...rule.describe({ key, window, events, settings }),
+        windowStart: new Date(window.first).toISOString(),
+        windowEnd: new Date(window.end).toISOString(),
+        count: window.count,
         threshold: settings.threshold,
-        evidence: { ip, usernames, eventIds: window.slice(0, 100).map((w) => w.event_id) },
       },
     });
     await enqueueEvents(tx, [detection]);
-    this.log.info({ orgId, ip, detectionId, count: window.length }, 'brute force detected');
-  }
-
-  private async settings(tx: Transaction<DetectionDatabase>, orgId: string): Promise<RuleSettings> {
-    const o = await this.repo.override(tx, orgId, bruteForceByIp.id);
-    return {
-      enabled: o?.enabled ?? true,
-      threshold: o?.threshold ?? bruteForceByIp.defaults.threshold,
-      windowMs: (o?.window_seconds ?? bruteForceByIp.defaults.windowSeconds) * 1000,
-    };
+    this.log.info({ orgId, ruleId: rule.id, key, detectionId, count: window.count }, 'attack detected');
   }
 }

@@ -1,33 +1,25 @@
-import type { Severity } from '@vigil/contracts';
+import type { SlidingWindowRule } from './sliding-window-rule';
 
-/**
- * The seed's rule: at least `threshold` failed logins from one IP inside a sliding window (by event
- * time). Failures that keep coming within a window of the last one belong to the same attack and
- * raise nothing new; a quiet window ends the attack.
- */
-export const bruteForceByIp = {
-  id: 'brute_force.ip',
-  version: 1,
-  severity: 'medium' as Severity,
-  defaults: { threshold: 5, windowSeconds: 15 * 60 },
+const minutes = (ms: number) => {
+  const m = ms / 60_000;
+  return Number.isInteger(m) ? `${m} minute${m === 1 ? '' : 's'}` : `${Math.round(ms / 1000)} seconds`;
 };
 
-export interface RuleSettings {
-  enabled: boolean;
-  threshold: number;
-  windowMs: number;
-}
-
-export interface AttackState {
-  attackStartedAt: Date;
-  lastSeenAt: Date;
-}
-
-export type Verdict = 'trigger' | 'continue-attack' | 'below-threshold';
-
-export function evaluateBruteForce(args: { at: Date; countInWindow: number; state?: AttackState; settings: RuleSettings }): Verdict {
-  const { at, countInWindow, state, settings } = args;
-  if (state && Math.abs(at.getTime() - state.lastSeenAt.getTime()) <= settings.windowMs) return 'continue-attack';
-  if (state && at.getTime() >= state.attackStartedAt.getTime() && at.getTime() <= state.lastSeenAt.getTime()) return 'continue-attack';
-  return countInWindow >= settings.threshold ? 'trigger' : 'below-threshold';
-}
+/** The seed's rule: at least 5 failed logins from one IP within 15 minutes (by event time). */
+export const bruteForceByIp: SlidingWindowRule = {
+  id: 'brute_force.ip',
+  version: 1,
+  severity: 'medium',
+  defaults: { threshold: 5, windowSeconds: 15 * 60 },
+  keyColumn: 'ip',
+  keyOf: (login) => login.ip,
+  describe: ({ key: ip, window, events, settings }) => {
+    const usernames = [...new Set(events.map((e) => e.username).filter((u): u is string => !!u))].slice(0, 50);
+    return {
+      correlationKey: `brute_force.ip:${ip}`,
+      title: `Brute force attack detected from ${ip}`,
+      summary: `${window.count} failed logins from ${ip} within ${minutes(settings.windowMs)} (threshold ${settings.threshold}).`,
+      evidence: { ip, usernames, eventIds: events.slice(0, 100).map((e) => e.eventId) },
+    };
+  },
+};

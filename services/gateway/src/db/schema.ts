@@ -33,8 +33,30 @@ export interface AuditLogTable {
   at: Generated<Date>;
 }
 
+/** One dead-lettered message (keyed by the dead letter's own Nats-Msg-Id), with its replay history. */
+export interface DeadLettersTable {
+  id: string;
+  seq: Generated<string>;
+  message_id: string;
+  /** Sequence of the dead letter in VIGIL_DEAD_LETTERS: the same one again is a redelivery, not a new failure. */
+  dead_letter_seq: string;
+  org_id: string | null;
+  consumer: string;
+  original_subject: string | null;
+  original_stream: string | null;
+  payload: Buffer<ArrayBufferLike>;
+  reason: string;
+  deliveries: number | null;
+  original_received_at: Date | null;
+  first_failed_at: Generated<Date>;
+  last_failed_at: Generated<Date>;
+  replayed_at: Date | null;
+  replay_count: Generated<number>;
+}
+
 export interface GatewayDatabase extends MessagingTables {
   orgs: OrgsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  dead_letters: DeadLettersTable;
 }

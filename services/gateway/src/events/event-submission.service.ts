@@ -1,22 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { deriveId, ingestSubmittedSubject, parseProducerEvent, type FieldError } from '@vigil/contracts';
+import { deriveId, ingestSubmittedSubject, parseProducerEvent, type EventResultV1, type SubmissionOutcomeV1 } from '@vigil/contracts';
 import { encodeEvent, publishRaw } from '@vigil/messaging';
-import { LOGGER, NATS, ProblemException } from '@vigil/platform';
+import { CONFIG, LOGGER, NATS, ProblemException, eventTimeBounds } from '@vigil/platform';
+import type { GatewayConfig } from '../config';
 
 export const MAX_BATCH_EVENTS = 1000;
 
-export type EventResult =
-  | { index: number; id?: unknown; status: 'accepted' | 'duplicate'; eventId: string }
-  | { index: number; id?: unknown; status: 'rejected'; errors: FieldError[] };
-
-export interface SubmissionOutcome {
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  results: EventResult[];
-}
+export type EventResult = EventResultV1;
+export type SubmissionOutcome = SubmissionOutcomeV1;
 
 /**
  * Validates a CloudEvents batch event by event and hands the valid ones to ingest through JetStream.
@@ -25,10 +18,15 @@ export interface SubmissionOutcome {
  */
 @Injectable()
 export class EventSubmissionService {
+  private readonly timeBounds;
+
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(CONFIG) config: GatewayConfig,
+  ) {
+    this.timeBounds = eventTimeBounds(config);
+  }
 
   async submit(orgId: string, body: unknown): Promise<SubmissionOutcome> {
     if (!Array.isArray(body)) {
@@ -47,9 +45,10 @@ export class EventSubmissionService {
     const results: EventResult[] = new Array(body.length);
     const toPublish: { index: number; eventId: string; payload: Uint8Array }[] = [];
     const seenInBatch = new Set<string>();
+    const receivedAt = new Date();
     body.forEach((raw: unknown, index) => {
-      const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-      const parsed = parseProducerEvent(raw);
+      const id = echoableId(raw);
+      const parsed = parseProducerEvent(raw, { receivedAt, timeBounds: this.timeBounds });
       if (!parsed.ok) {
         results[index] = { index, id, status: 'rejected', errors: parsed.errors.map((e) => ({ pointer: `/${index}${e.pointer === '/' ? '' : e.pointer}`, message: e.message })) };
         return;
@@ -90,4 +89,12 @@ export class EventSubmissionService {
     const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
     return { accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), results };
   }
+}
+
+/** The producer's id, echoed back only when it is a plausible id (never a hostile blob). */
+function echoableId(raw: unknown): string | number | undefined {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  if (typeof id === 'number' && Number.isFinite(id)) return id;
+  if (typeof id === 'string' && id.length <= 128) return id;
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Req, UseGuards, UseInterceptors } from '@nestjs/common';
-import { rpc } from '@vigil/contracts';
+import { incidentGetQueryV1, type IncidentViewV1 } from '@vigil/contracts';
 import { ProblemException } from '@vigil/platform';
 import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from '../auth/api-key.guard';
 import { AuditInterceptor } from '../audit/audit.interceptor';
@@ -14,13 +14,12 @@ export class IncidentsController {
   /** One incident by id (UUID) or number (INC-YYYYMMDD-NNNN), with its timeline. */
   @Get(':ref')
   @RequireScope('incidents:read')
-  async get(@Req() req: AuthenticatedRequest, @Param('ref') ref: string) {
+  async get(@Req() req: AuthenticatedRequest, @Param('ref') ref: string): Promise<IncidentViewV1> {
     if (!/^([0-9a-f-]{36}|INC-\d{8}-\d{4,})$/i.test(ref)) {
       throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'incident reference must be a UUID or an incident number like INC-20261123-0001', errors: [{ pointer: '/ref', message: 'not a UUID or incident number' }] });
     }
-    const res = await this.rpc.request<{ incident: unknown } | { error: string; detail: string }>(rpc.incidentGet, { orgId: req.principal.orgId, ref }, 'incident');
-    if ('error' in res) throw new ProblemException({ status: 400, title: 'Bad Request', detail: res.detail });
-    if (!res.incident) throw new ProblemException({ status: 404, title: 'Not Found', detail: `no incident ${ref} in this organisation` });
-    return res.incident;
+    const { incident } = await this.rpc.query(incidentGetQueryV1, { orgId: req.principal.orgId, ref }, 'incident');
+    if (!incident) throw new ProblemException({ status: 404, title: 'Not Found', detail: `no incident ${ref} in this organisation` });
+    return incident;
   }
 }

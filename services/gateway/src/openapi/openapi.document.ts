@@ -1,76 +1,93 @@
 import { z } from 'zod';
-import { cloudEventEnvelopeSchema, producerEventDefinitions } from '@vigil/contracts';
+import {
+  breachSummaryViewV1,
+  cloudEventEnvelopeSchema,
+  deadLetterListParamsV1,
+  deadLetterPageV1,
+  deadLetterViewV1,
+  fieldErrorSchema,
+  incidentViewV1,
+  problemDetailsSchema,
+  producerEventDefinitions,
+  submissionOutcomeV1,
+} from '@vigil/contracts';
 import { MAX_BATCH_EVENTS } from '../events/event-submission.service';
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
-  return rest;
-};
+const componentRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-const problem = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
+/** Named components from zod schemas; a schema used inside another becomes a $ref to its component. */
+function components(io: 'input' | 'output', named: Record<string, z.ZodType>): Record<string, Record<string, unknown>> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => componentRef(id).$ref });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, s]) => {
+      const { $schema: _schema, $id: _id, ...rest } = s as Record<string, unknown>;
+      return [id, rest];
+    }),
+  );
+}
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ok = (description: string, component: string) => ({ description, content: json(componentRef(component)) });
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: componentRef('Problem') } } });
+
+/** Answers every authenticated route can give besides its own. */
+const authProblems = (scope: string) => ({
+  '401': problemResponse('missing or invalid API key'),
+  '403': problemResponse(`the key lacks the ${scope} scope`),
+});
+const queryProblems = (owner: string) => ({
+  '502': problemResponse(`the ${owner} service failed, or answered with a reply that breaks its contract`),
+  '503': problemResponse(`the ${owner} service is not available`),
+  '504': problemResponse(`the ${owner} service did not answer in time`),
+});
+
+const deadLetterId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'dead letter id' };
 
 /**
- * OpenAPI 3.1 description of /v1, generated from the same zod contracts that validate requests, so the
- * documentation cannot drift from what the gateway accepts.
+ * OpenAPI 3.1 description of /v1, generated from the same zod contracts that validate requests and
+ * replies, so the documentation cannot drift from what the gateway accepts and answers.
  */
 export function buildOpenApiDocument() {
-  const eventSchemas = Object.fromEntries(
-    producerEventDefinitions.map((d) => [
-      `${d.type}.v${d.version}`,
-      { ...jsonSchema(d.schema), description: `data of a ${d.type} event (dataschema ${d.dataschema})` },
-    ]),
-  );
+  const requestSchemas = components('input', {
+    CloudEvent: cloudEventEnvelopeSchema.describe('CloudEvents 1.0 envelope; `data` must match the contract of `type` (see the event data schemas)'),
+    ...Object.fromEntries(producerEventDefinitions.map((d) => [`${d.type}.v${d.version}`, d.schema.describe(`data of a ${d.type} event (dataschema ${d.dataschema})`)])),
+  });
+  const responseSchemas = components('output', {
+    FieldError: fieldErrorSchema,
+    Problem: problemDetailsSchema,
+    SubmissionOutcome: submissionOutcomeV1,
+    Incident: incidentViewV1,
+    BreachSummary: breachSummaryViewV1,
+    DeadLetter: deadLetterViewV1,
+    DeadLetterPage: deadLetterPageV1,
+  });
+  const listParameters = Object.entries(deadLetterListParamsV1.shape).map(([name, schema]) => {
+    const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+    return { name, in: 'query', required: false, schema: rest, description };
+  });
+
   return {
     openapi: '3.1.0',
     info: { title: 'Vigil API', version: '1', description: 'Breach and incident management. Every call needs `Authorization: Bearer <api key>`.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'vgl_… API key; scopes: events:write, incidents:read, reports:read, admin' } },
-      schemas: {
-        CloudEvent: { ...jsonSchema(cloudEventEnvelopeSchema), description: 'CloudEvents 1.0 envelope; `data` must match the contract of `type` (see the event data schemas)' },
-        ...eventSchemas,
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            instance: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', properties: { pointer: { type: 'string', description: 'JSON pointer into the request body' }, message: { type: 'string' } } } },
-          },
-        },
-        EventResult: {
-          type: 'object',
-          properties: {
-            index: { type: 'integer' },
-            id: { type: 'string' },
-            status: { enum: ['accepted', 'duplicate', 'rejected'] },
-            eventId: { type: 'string', format: 'uuid', description: 'Vigil id, derived from (org, source, id)' },
-            errors: { type: 'array', items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } } },
-          },
-        },
-        SubmissionOutcome: {
-          type: 'object',
-          properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, rejected: { type: 'integer' }, results: { type: 'array', items: { $ref: '#/components/schemas/EventResult' } } },
-        },
-      },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'vgl_… API key; scopes: events:write, incidents:read, reports:read, admin (admin implies all)' } },
+      schemas: { ...requestSchemas, ...responseSchemas },
     },
     paths: {
       '/v1/events': {
         post: {
           summary: 'Submit a batch of security events',
           description: `A JSON array of 1–${MAX_BATCH_EVENTS} CloudEvents (application/json or application/cloudevents-batch+json). Events are validated one by one; valid ones are stored even when others are rejected.`,
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', maxItems: MAX_BATCH_EVENTS, items: { $ref: '#/components/schemas/CloudEvent' } } } } },
+          requestBody: { required: true, content: json({ type: 'array', maxItems: MAX_BATCH_EVENTS, items: componentRef('CloudEvent') }) },
           responses: {
-            '202': { description: 'every event stored (or already stored: duplicate)', content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmissionOutcome' } } } },
-            '207': { description: 'some events stored, some rejected; see results', content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmissionOutcome' } } } },
-            '400': problemResponse('not JSON, not a batch, or no valid event'),
-            '401': problemResponse('missing or invalid API key'),
-            '403': problemResponse('the key lacks events:write'),
+            '202': ok('every event stored (or already stored: duplicate)', 'SubmissionOutcome'),
+            '207': ok('some events stored, some rejected; see results', 'SubmissionOutcome'),
+            '400': problemResponse('not JSON, not a batch, or no valid event (then `errors` and the per-event `results` say why)'),
+            ...authProblems('events:write'),
             '413': problemResponse('body or batch too large'),
             '503': problemResponse('events could not be stored; retry the batch'),
           },
@@ -80,13 +97,62 @@ export function buildOpenApiDocument() {
         get: {
           summary: 'One incident with its timeline',
           parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' }, description: 'incident id (UUID) or number (INC-YYYYMMDD-NNNN)' }],
-          responses: { '200': { description: 'the incident' }, '404': problemResponse('no such incident in this organisation'), '401': problemResponse('missing or invalid API key') },
+          responses: {
+            '200': ok('the incident', 'Incident'),
+            '400': problemResponse('not a UUID or incident number'),
+            ...authProblems('incidents:read'),
+            '404': problemResponse('no such incident in this organisation'),
+            ...queryProblems('incident'),
+          },
         },
       },
       '/v1/reports/breach-summary': {
         get: {
           summary: 'Breach register summary over the last 12 calendar months',
-          responses: { '200': { description: 'totals, per month, by severity/status/category, and the incidents' }, '401': problemResponse('missing or invalid API key') },
+          responses: {
+            '200': ok('totals, per month, by severity/status/category, and the incidents', 'BreachSummary'),
+            ...authProblems('reports:read'),
+            ...queryProblems('reporting'),
+          },
+        },
+      },
+      '/v1/dead-letters': {
+        get: {
+          summary: "The organisation's dead letters, newest first",
+          description: 'Messages a consumer could not process (e.g. an invalid event published straight to NATS), with the reason. Records whose organisation is unknown are only visible to operators (`vigil dead-letters list`).',
+          parameters: listParameters,
+          responses: {
+            '200': ok('one page; follow nextCursor for the next', 'DeadLetterPage'),
+            '400': problemResponse('invalid limit, cursor or consumer'),
+            ...authProblems('admin'),
+          },
+        },
+      },
+      '/v1/dead-letters/{id}': {
+        get: {
+          summary: 'One dead letter',
+          parameters: [deadLetterId],
+          responses: {
+            '200': ok('the dead letter', 'DeadLetter'),
+            '400': problemResponse('not a UUID'),
+            ...authProblems('admin'),
+            '404': problemResponse('no such dead letter in this organisation'),
+          },
+        },
+      },
+      '/v1/dead-letters/{id}/replay': {
+        post: {
+          summary: 'Republish a dead letter to its original subject',
+          description: 'The original bytes go to the original subject again (a new message id per replay); the consumer processes them like any message. If it still fails, a new dead letter is recorded.',
+          parameters: [deadLetterId],
+          responses: {
+            '202': ok('republished; the record with replayedAt and replayCount', 'DeadLetter'),
+            '400': problemResponse('not a UUID'),
+            ...authProblems('admin'),
+            '404': problemResponse('no such dead letter in this organisation'),
+            '409': problemResponse('the dead letter does not name its original subject'),
+            '503': problemResponse('NATS did not take the message; nothing was recorded, retry'),
+          },
         },
       },
     },

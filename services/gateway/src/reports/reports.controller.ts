@@ -1,6 +1,5 @@
 import { Controller, Get, Req, UseGuards, UseInterceptors } from '@nestjs/common';
-import { rpc } from '@vigil/contracts';
-import { ProblemException } from '@vigil/platform';
+import { breachSummaryQueryV1, type BreachSummaryViewV1 } from '@vigil/contracts';
 import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from '../auth/api-key.guard';
 import { AuditInterceptor } from '../audit/audit.interceptor';
 import { RpcClient } from '../rpc.client';
@@ -14,9 +13,8 @@ export class ReportsController {
   /** Breach register summary over the last 12 calendar months. */
   @Get('breach-summary')
   @RequireScope('reports:read')
-  async breachSummary(@Req() req: AuthenticatedRequest) {
-    const res = await this.rpc.request<{ report: unknown } | { error: string; detail: string }>(rpc.reportBreachSummary, { orgId: req.principal.orgId }, 'reporting');
-    if ('error' in res) throw new ProblemException({ status: 400, title: 'Bad Request', detail: res.detail });
-    return res.report;
+  async breachSummary(@Req() req: AuthenticatedRequest): Promise<BreachSummaryViewV1> {
+    const { report } = await this.rpc.query(breachSummaryQueryV1, { orgId: req.principal.orgId }, 'reporting');
+    return report;
   }
 }

@@ -1,24 +1,24 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { z } from 'zod';
-import { rpc } from '@vigil/contracts';
+import { incidentGetQueryV1, type QueryReply } from '@vigil/contracts';
 import { IncidentRepository } from './incident.repository';
 
-const getIncidentRequest = z.object({ orgId: z.uuid(), ref: z.string().min(1).max(64) });
+type Reply = QueryReply<typeof incidentGetQueryV1>;
 
 /** Request/reply queries for the gateway (core NATS, queue group `incident`). */
 @Controller()
 export class IncidentQueriesController {
   constructor(private readonly repo: IncidentRepository) {}
 
-  @MessagePattern(rpc.incidentGet)
-  async get(@Payload() payload: unknown) {
-    const req = getIncidentRequest.safeParse(payload);
+  @MessagePattern(incidentGetQueryV1.subject)
+  async get(@Payload() payload: unknown): Promise<Reply> {
+    const req = incidentGetQueryV1.request.safeParse(payload);
     if (!req.success) return { error: 'bad-request', detail: req.error.issues.map((i) => i.message).join('; ') };
     const found = await this.repo.findForOrg(req.data.orgId, req.data.ref);
     if (!found) return { incident: null };
     const { incident: i, timeline, detectionCount } = found;
-    return {
+    // Checked against the contract here, where a drift is a bug of this service, not of the gateway.
+    return incidentGetQueryV1.reply.parse({
       incident: {
         id: i.id,
         number: i.number,
@@ -35,6 +35,6 @@ export class IncidentQueriesController {
         detectionCount,
         timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, detail: t.detail })),
       },
-    };
+    });
   }
 }

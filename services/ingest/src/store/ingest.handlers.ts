@@ -1,6 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { JsMsg } from 'nats';
-import type { Logger } from 'pino';
 import {
   INGEST_SUBMITTED,
   deriveId,
@@ -8,11 +7,19 @@ import {
   streams,
   type VigilEvent,
 } from '@vigil/contracts';
-import { ack, describeError, enqueueEvents, type Outcome } from '@vigil/messaging';
-import { LOGGER, ServiceRuntime } from '@vigil/platform';
+import { ack, enqueueEvents, type Outcome } from '@vigil/messaging';
+import { CONFIG, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
+import type { EventTimeBounds } from '@vigil/contracts';
+import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
 
-const decoder = new TextDecoder();
+// fatal: invalid UTF-8 on the bus is refused with a reason, not silently turned into U+FFFD.
+const decoder = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Ingest judges event times against when the message entered the stream, with this much slack over
+ * the gateway's bounds: an event the gateway accepted a moment earlier is never refused here.
+ */
+const TIME_BOUNDS_SLACK_MS = 60_000;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Normalised {
@@ -28,11 +35,16 @@ interface Normalised {
  */
 @Injectable()
 export class IngestHandlers implements OnModuleInit {
+  private readonly timeBounds: EventTimeBounds;
+
   constructor(
     private readonly runtime: ServiceRuntime,
     private readonly repo: RawEventRepository,
-    @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(CONFIG) config: IngestConfig,
+  ) {
+    const bounds = eventTimeBounds(config);
+    this.timeBounds = { maxFutureMs: bounds.maxFutureMs + TIME_BOUNDS_SLACK_MS, maxAgeMs: bounds.maxAgeMs + TIME_BOUNDS_SLACK_MS };
+  }
 
   onModuleInit(): void {
     this.runtime.consume(
@@ -46,7 +58,7 @@ export class IngestHandlers implements OnModuleInit {
     const outcomes: Outcome[] = new Array(msgs.length);
     const byOrg = new Map<string, { index: number; n: Normalised }[]>();
     msgs.forEach((msg, index) => {
-      const r = normalise(msg);
+      const r = normalise(msg, this.timeBounds);
       if ('reason' in r) {
         outcomes[index] = { kind: 'dead-letter', reason: r.reason };
         return;
@@ -57,43 +69,48 @@ export class IngestHandlers implements OnModuleInit {
     });
     if (!byOrg.size) return outcomes;
 
-    try {
-      await this.repo.db.transaction().execute(async (tx) => {
-        // Fixed lock order across batches: no deadlocks between concurrent ingest replicas.
-        for (const orgId of [...byOrg.keys()].sort()) {
-          const items = byOrg.get(orgId)!;
-          const stored = await this.repo.append(tx, orgId, items.map((i) => i.n.raw));
-          const storedIds = new Set(stored.map((s) => s.eventId));
-          const publish = items.filter((i) => storedIds.has(i.n.raw.eventId)).map((i) => i.n.event);
-          // A batch may carry the same event twice; publish it once.
-          await enqueueEvents(tx, [...new Map(publish.map((e) => [e.id, e])).values()]);
-        }
-      });
-      for (const items of byOrg.values()) for (const i of items) outcomes[i.index] = ack;
-    } catch (err) {
-      this.log.error({ err }, 'storing batch failed');
-      for (const items of byOrg.values()) for (const i of items) outcomes[i.index] = { kind: 'retry', reason: describeError(err) };
-    }
+    // A failing transaction throws: the runner retries the halves of the batch on their own, so one
+    // unstorable event can't take its valid neighbours down with it.
+    await this.repo.db.transaction().execute(async (tx) => {
+      // Fixed lock order across batches: no deadlocks between concurrent ingest replicas.
+      for (const orgId of [...byOrg.keys()].sort()) {
+        const items = byOrg.get(orgId)!;
+        const stored = await this.repo.append(tx, orgId, items.map((i) => i.n.raw));
+        const storedIds = new Set(stored.map((s) => s.eventId));
+        const publish = items.filter((i) => storedIds.has(i.n.raw.eventId)).map((i) => i.n.event);
+        // A batch may carry the same event twice; publish it once.
+        await enqueueEvents(tx, [...new Map(publish.map((e) => [e.id, e])).values()]);
+      }
+    });
+    for (const items of byOrg.values()) for (const i of items) outcomes[i.index] = ack;
     return outcomes;
   }
 }
 
-function normalise(msg: Pick<JsMsg, 'subject' | 'data'>): Normalised | { reason: string } {
+function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info'>, timeBounds: EventTimeBounds): Normalised | { reason: string } {
   const orgId = msg.subject.slice(INGEST_SUBMITTED.length + 1);
   if (!uuidPattern.test(orgId)) return { reason: `subject ${msg.subject} does not end in an organisation id` };
+  let text: string;
+  try {
+    text = decoder.decode(msg.data);
+  } catch {
+    return { reason: 'payload is not valid UTF-8' };
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(decoder.decode(msg.data));
+    raw = JSON.parse(text);
   } catch {
     return { reason: 'payload is not valid JSON' };
   }
-  const parsed = parseProducerEvent(raw);
+  const receivedAt = new Date(Math.floor(msg.info.timestampNanos / 1e6));
+  const parsed = parseProducerEvent(raw, { receivedAt, timeBounds });
   if (!parsed.ok) return { reason: parsed.errors.map((e) => `${e.pointer}: ${e.message}`).join('; ') };
   const { envelope, definition, data } = parsed.value;
   if (envelope.orgid !== undefined && envelope.orgid !== orgId) return { reason: '/orgid: does not match the subject\'s organisation' };
 
   const eventId = deriveId(orgId, envelope.source, envelope.id);
-  const occurredAt = new Date(envelope.time ?? Date.now()).toISOString();
+  // No producer time: the moment the event entered the stream, not whenever ingest got to it.
+  const occurredAt = (envelope.time !== undefined ? new Date(envelope.time) : receivedAt).toISOString();
   const stored = { ...envelope, orgid: orgId, dataschema: definition.dataschema };
   const event: VigilEvent = {
     specversion: '1.0',

@@ -1,7 +1,9 @@
 import { mergeMigrations } from '@vigil/db';
 import { messagingMigrations } from '@vigil/messaging';
 import * as bruteForceState from './20261123T020000-brute-force-state';
+import * as attacks from './20261201T090000-attacks';
 
 export const migrations = mergeMigrations(messagingMigrations, {
   '20261123T020000-brute-force-state': bruteForceState,
+  '20261201T090000-attacks': attacks,
 });

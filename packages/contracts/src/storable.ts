@@ -1,0 +1,95 @@
+import type { FieldError } from './validation';
+import { streams } from './streams';
+
+/**
+ * What Vigil can store and re-read exactly. PostgreSQL text and jsonb refuse U+0000 and unpaired UTF-16
+ * surrogates; JSON has no Infinity (`1e400` parses to it and would be stored as null). Anything the
+ * gateway accepts must pass here, or it would be answered "accepted" and then lost in ingest.
+ */
+export const MAX_EVENT_DEPTH = 32;
+
+const unstorableChar = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function pointerToken(key: string | number): string {
+  return '/' + String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function stringProblem(s: string): string | undefined {
+  const m = unstorableChar.exec(s);
+  if (!m) return undefined;
+  return m[0] === '\u0000' ? 'contains U+0000 (NUL), which cannot be stored' : 'contains an unpaired UTF-16 surrogate, which is not valid Unicode';
+}
+
+/** `s` with every NUL and unpaired surrogate replaced by U+FFFD: for text Vigil records but must not refuse. */
+export function toStorableText(s: string): string {
+  return s.replace(new RegExp(unstorableChar.source, 'g'), '\ufffd');
+}
+
+/** Every place in `value` that can't be stored as is, as JSON pointers (relative to `prefix`). */
+export function unstorableValues(value: unknown, prefix = ''): FieldError[] {
+  const errors: FieldError[] = [];
+  // Iterative, so a hostile deeply nested value can't exhaust the stack.
+  const stack: { v: unknown; pointer: string; depth: number }[] = [{ v: value, pointer: prefix, depth: 0 }];
+  while (stack.length && errors.length < 20) {
+    const { v, pointer, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = stringProblem(v);
+      if (problem) errors.push({ pointer: pointer || '/', message: problem });
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) errors.push({ pointer: pointer || '/', message: 'number is out of range' });
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_EVENT_DEPTH) {
+        errors.push({ pointer: pointer || '/', message: `nested deeper than ${MAX_EVENT_DEPTH} levels` });
+        continue;
+      }
+      const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+      for (const [k, child] of entries) {
+        const childPointer = pointer + pointerToken(k);
+        if (typeof k === 'string') {
+          const problem = stringProblem(k);
+          if (problem) {
+            errors.push({ pointer: childPointer, message: `member name ${problem}` });
+            continue;
+          }
+        }
+        stack.push({ v: child, pointer: childPointer, depth: depth + 1 });
+      }
+    }
+  }
+  return errors;
+}
+
+/** Longest sliding window a rule can be configured with (7 days). */
+export const MAX_RULE_WINDOW_MS = 7 * 24 * 60 * 60_000;
+
+/** Which event times are plausible, relative to when Vigil received the event. */
+export interface EventTimeBounds {
+  /** Clock skew tolerated for events "from the future". */
+  maxFutureMs: number;
+  /** Older than this, no rule window can still use the event and the stream could not replay it. */
+  maxAgeMs: number;
+}
+
+export const defaultEventTimeBounds: EventTimeBounds = {
+  maxFutureMs: 5 * 60_000,
+  maxAgeMs: MAX_RULE_WINDOW_MS + streams.ingest.maxAgeDays * 24 * 60 * 60_000,
+};
+
+function describeDuration(ms: number): string {
+  if (ms % (24 * 60 * 60_000) === 0) return `${ms / (24 * 60 * 60_000)} days`;
+  if (ms % (60 * 60_000) === 0) return `${ms / (60 * 60_000)} hours`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
+  return `${ms / 1000} seconds`;
+}
+
+/** A reason why `time` is implausible when received at `receivedAt`, or undefined. */
+export function eventTimeProblem(time: Date, receivedAt: Date, bounds: EventTimeBounds): string | undefined {
+  const skew = time.getTime() - receivedAt.getTime();
+  if (skew > bounds.maxFutureMs) {
+    return `is more than ${describeDuration(bounds.maxFutureMs)} in the future (received at ${receivedAt.toISOString()})`;
+  }
+  if (-skew > bounds.maxAgeMs) {
+    return `is more than ${describeDuration(bounds.maxAgeMs)} in the past (received at ${receivedAt.toISOString()}); no rule window or replay reaches that far`;
+  }
+  return undefined;
+}
