@@ -166,12 +166,11 @@ export class ChaosStack {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Every durable consumer of every stream but the dead letters. */
+  /** Every durable consumer of every stream (the gateway records dead letters through one too). */
   async consumers(): Promise<ConsumerState[]> {
     const jsm = await this.jsm();
     const out: ConsumerState[] = [];
     for (const stream of allStreams) {
-      if (stream.name === 'VIGIL_DEAD_LETTERS') continue;
       let list;
       try {
         list = await jsm.consumers.list(stream.name).next();
