@@ -55,6 +55,8 @@ export interface RestartableNats extends TestNats {
   start(): Promise<void>;
   /** kill() then start(). */
   restart(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Whether the current server process is alive. */
+  isRunning(): Promise<boolean>;
   /** The last lines of the current (or last) server's output. */
   logs(): string;
 }
@@ -208,6 +210,7 @@ async function startRestartableNats(bin: string): Promise<RestartableNats> {
       await start();
     },
     logs: () => lastLogs.tail(),
+    isRunning: async () => !hasExited(current.child),
     stop() {
       stopped ??= (async () => {
         await terminate(current.child, current.exited, 3000);

@@ -26,6 +26,8 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** crash() then start(). */
   restart(): Promise<void>;
+  /** `pg_ctl status`: whether the server of this data dir is running. */
+  isRunning(): Promise<boolean>;
   /** Fast shutdown and removal of the data dir. */
   stop(): Promise<void>;
 }
@@ -200,6 +202,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await crash();
       await start();
     },
+    isRunning: () => pgCtl(['status']).then(
+      () => true,
+      () => false,
+    ),
     stop() {
       stopped ??= (async () => {
         await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']).catch(() => pgCtl(['-m', 'immediate', '-w', '-t', '60', 'stop']).catch(() => undefined));

@@ -122,6 +122,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosRun> {
   log(`starting private PostgreSQL, NATS, SMTP sink and the six services (seed ${opts.seed})`);
   const stack = await ChaosStack.start({ env: { VIGIL_CONSUMER_ACK_WAIT_MS: String(opts.ackWaitMs) } });
   const faults: FaultResult[] = [];
+  stack.supervise((service, outcome) => log(`supervisor: ${service} died on its own; ${outcome}`));
   let producer: Producer | undefined;
   let workload: ReturnType<typeof createWorkload> | undefined;
   let settleMs: number | undefined;
@@ -292,7 +293,9 @@ async function restore(stack: ChaosStack, fault: FaultName): Promise<void> {
 
 /** After a failed recovery: whatever is down comes back up, so later faults are measured fairly. */
 async function ensureWhole(stack: ChaosStack): Promise<void> {
-  for (const name of await stack.deadServices()) await stack.startService(name);
+  await stack.startKilledServices();
+  if (!(await stack.nats.isRunning())) await stack.nats.start();
+  if (!(await stack.pg.isRunning())) await stack.pg.start();
 }
 
 /** How far a canary attack got: names the stage where the pipeline is stuck. */

@@ -56,6 +56,8 @@ export class ChaosStack {
   private readonly ports = new Map<ServiceName, number>();
   private readonly meantToExit = new Set<ServiceProcess>();
   readonly unexpectedExits: UnexpectedExit[] = [];
+  private supervisor?: NodeJS.Timeout;
+  private restarting?: Promise<void>;
   private nc?: NatsConnection;
 
   private constructor(
@@ -120,13 +122,53 @@ export class ChaosStack {
     await proc.kill();
   }
 
+  /**
+   * Plays systemd/Kubernetes: a service that died on its own (not killed by the suite) is started
+   * again at once, so one crash is recorded (unexpectedExits) without stalling the rest of the run.
+   */
+  supervise(onRestart: (service: ServiceName, outcome: string) => void): void {
+    this.supervisor = setInterval(() => {
+      if (this.restarting) return;
+      this.restarting = (async () => {
+        for (const [name, proc] of this.services) {
+          if (this.meantToExit.has(proc) || !(await this.hasExited(proc))) continue;
+          try {
+            await this.startService(name);
+            onRestart(name, 'restarted');
+          } catch (err) {
+            onRestart(name, `restart failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+          }
+        }
+      })().finally(() => {
+        this.restarting = undefined;
+      });
+    }, 500);
+  }
+
+  private async stopSupervising(): Promise<void> {
+    clearInterval(this.supervisor);
+    await this.restarting;
+  }
+
+  private hasExited(proc: ServiceProcess): Promise<boolean> {
+    return Promise.race([proc.exited.then(() => true), new Promise<false>((resolve) => setImmediate(() => resolve(false)))]);
+  }
+
+  /** Starts every service the suite killed and did not restart (the supervisor leaves those alone). */
+  async startKilledServices(): Promise<ServiceName[]> {
+    const started: ServiceName[] = [];
+    for (const [name, proc] of this.services) {
+      if (!this.meantToExit.has(proc) || !(await this.hasExited(proc))) continue;
+      await this.startService(name);
+      started.push(name);
+    }
+    return started;
+  }
+
   /** Services whose current process has exited (crashed, or killed and not restarted). */
   async deadServices(): Promise<ServiceName[]> {
     const dead: ServiceName[] = [];
-    for (const [name, proc] of this.services) {
-      const gone = await Promise.race([proc.exited.then(() => true), new Promise<false>((resolve) => setImmediate(() => resolve(false)))]);
-      if (gone) dead.push(name);
-    }
+    for (const [name, proc] of this.services) if (await this.hasExited(proc)) dead.push(name);
     return dead;
   }
 
@@ -229,6 +271,7 @@ export class ChaosStack {
   }
 
   async stop(): Promise<void> {
+    await this.stopSupervising();
     for (const proc of this.services.values()) this.meantToExit.add(proc);
     await Promise.allSettled([...this.services.values()].map((s) => s.stop()));
     try {
