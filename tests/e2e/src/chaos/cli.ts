@@ -5,6 +5,7 @@
  *
  *   node tests/e2e/dist/chaos/cli.js [--seed N] [--rate EVENTS_PER_S] [--down-ms MS] [--quick] [--no-write]
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,17 @@ function parseArgs(argv: string[]): { options: ChaosOptions; write: boolean } {
   return { options, write: !args.has('no-write') };
 }
 
+/** `abc1234`, with "+ local changes" when the work tree differs from it. */
+function revision(): string | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', repoRoot(), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${head} + local changes` : head;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -64,6 +76,7 @@ async function main(): Promise<number> {
     cpus: cpus().length,
     memoryGiB: totalmem() / 2 ** 30,
     os: `${type()} ${release()}`,
+    revision: revision(),
     command: `pnpm chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   });
   process.stdout.write(`\n${report}\n`);

@@ -6,6 +6,8 @@ export interface MachineInfo {
   memoryGiB: number;
   os: string;
   command: string;
+  /** Git commit of the code under test, if known. */
+  revision?: string;
 }
 
 const s = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(1));
@@ -36,7 +38,7 @@ export function renderReport(run: ChaosRun, machine?: MachineInfo): string {
 
   lines.push('## Machine and command', '');
   if (machine) {
-    lines.push(`- command: \`${machine.command}\``);
+    lines.push(`- command: \`${machine.command}\`${machine.revision ? ` at ${machine.revision}` : ''}`);
     lines.push(`- machine: ${machine.cpus} CPUs (nproc), ${machine.memoryGiB.toFixed(1)} GiB memory, ${machine.os}`);
   }
   lines.push(`- node ${run.versions.node}, ${run.versions.nats}, ${run.versions.postgres}`);
