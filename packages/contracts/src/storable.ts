@@ -46,7 +46,7 @@ export function unstorableValues(value: unknown, prefix = ''): FieldError[] {
       for (const [k, child] of entries) {
         const childPointer = pointer + pointerToken(k);
         if (typeof k === 'string') {
-          const problem = stringProblem(k);
+          const problem = k === '__proto__' ? 'is __proto__, which JavaScript parsers drop or turn into a prototype' : stringProblem(k);
           if (problem) {
             errors.push({ pointer: childPointer, message: `member name ${problem}` });
             continue;
