@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './nats';
 export * from './smtp-sink';
 export * from './service-process';
+export * from './private-postgres';

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from 'nats';
-import { hasExited, LineBuffer, terminate, track } from './child-processes';
+import { hasExited, LineBuffer, terminate, track, type ChildExit } from './child-processes';
 import { dockerReachable } from './docker';
 import { freePort, waitFor } from './wait';
 
@@ -41,10 +41,42 @@ function findNatsServer(): string | undefined {
 }
 
 /**
- * A NATS server with JetStream for one test file: private, so parallel Jest workers never share
- * streams or consumers.
+ * A private server that a test can crash and bring back: same port, same JetStream store dir, so
+ * clients reconnect to it and streams, consumers and their positions survive (file storage).
  */
-export async function startNats(): Promise<TestNats> {
+export interface RestartableNats extends TestNats {
+  port: number;
+  storeDir: string;
+  /** `nats-server --version` output, e.g. "nats-server: v2.9.10". */
+  version: string;
+  /** SIGKILL (default, a crash) or SIGTERM (a clean shutdown); resolves once the process is gone. */
+  kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts the server again on the same port and store dir; resolves once JetStream answers. */
+  start(): Promise<void>;
+  /** kill() then start(). */
+  restart(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Whether the current server process is alive. */
+  isRunning(): Promise<boolean>;
+  /** The last lines of the current (or last) server's output. */
+  logs(): string;
+}
+
+/**
+ * A NATS server with JetStream for one test file: private, so parallel Jest workers never share
+ * streams or consumers. With `restartable: true` it is always a local nats-server (never
+ * VIGIL_TEST_NATS_URL or a container) that the caller may kill and start again.
+ */
+export function startNats(): Promise<TestNats>;
+export function startNats(opts: { restartable: true }): Promise<RestartableNats>;
+export function startNats(opts?: { restartable?: boolean }): Promise<TestNats>;
+export async function startNats(opts: { restartable?: boolean } = {}): Promise<TestNats> {
+  if (opts.restartable) {
+    const bin = findNatsServer();
+    if (!bin) {
+      throw new Error('A restartable NATS needs a local nats-server: none found via NATS_SERVER_BIN, PATH or /usr/sbin/nats-server (`apt-get install nats-server` on Debian).');
+    }
+    return startRestartableNats(bin);
+  }
   const fromEnv = process.env.VIGIL_TEST_NATS_URL;
   if (fromEnv) return { url: fromEnv, stop: async () => undefined };
 
@@ -70,9 +102,14 @@ async function startLocalNats(bin: string): Promise<TestNats> {
   throw lastError;
 }
 
-async function spawnNats(bin: string): Promise<TestNats> {
-  const port = await freePort();
-  const storeDir = await mkdtemp(join(tmpdir(), 'vigil-nats-'));
+interface NatsInstance {
+  child: ChildProcess;
+  exited: Promise<ChildExit>;
+  logs: LineBuffer;
+}
+
+/** One nats-server process on a given port and store dir; resolves once JetStream answers. */
+async function launchNats(bin: string, port: number, storeDir: string): Promise<NatsInstance> {
   const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,17 +117,7 @@ async function spawnNats(bin: string): Promise<TestNats> {
   const logs = new LineBuffer(200);
   logs.attach(child.stdout);
   logs.attach(child.stderr);
-
   const url = `nats://127.0.0.1:${port}`;
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await terminate(child, exited, 3000);
-      await rm(storeDir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
-
   try {
     const outcome = await waitFor(
       async () => {
@@ -111,11 +138,87 @@ async function spawnNats(bin: string): Promise<TestNats> {
       throw new Error(`nats-server exited (code ${code}, signal ${signal}) before it was ready`);
     }
   } catch (err) {
-    await stop();
+    await terminate(child, exited, 3000);
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`${message}\n--- nats-server output ---\n${logs.tail(40)}`);
   }
-  return { url, stop };
+  return { child, exited, logs };
+}
+
+async function spawnNats(bin: string): Promise<TestNats> {
+  const port = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), 'vigil-nats-'));
+  let instance: NatsInstance;
+  try {
+    instance = await launchNats(bin, port, storeDir);
+  } catch (err) {
+    await rm(storeDir, { recursive: true, force: true });
+    throw err;
+  }
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await terminate(instance.child, instance.exited, 3000);
+      await rm(storeDir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+  return { url: `nats://127.0.0.1:${port}`, stop };
+}
+
+async function startRestartableNats(bin: string): Promise<RestartableNats> {
+  const storeDir = await mkdtemp(join(tmpdir(), 'vigil-nats-'));
+  const version = await new Promise<string>((resolve) => {
+    execFile(bin, ['--version'], (err, stdout) => resolve(err ? 'unknown' : stdout.trim()));
+  });
+  let port = 0;
+  let instance: NatsInstance | undefined;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3 && !instance; attempt++) {
+    port = await freePort();
+    instance = await launchNats(bin, port, storeDir).catch((err: unknown) => {
+      lastError = err;
+      return undefined;
+    });
+  }
+  if (!instance) {
+    await rm(storeDir, { recursive: true, force: true });
+    throw lastError;
+  }
+  let current: NatsInstance = instance;
+  let lastLogs = current.logs;
+
+  const kill = async (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> => {
+    if (!hasExited(current.child)) current.child.kill(signal);
+    await current.exited;
+  };
+  const start = async (): Promise<void> => {
+    if (!hasExited(current.child)) throw new Error(`nats-server on port ${port} is still running`);
+    current = await launchNats(bin, port, storeDir);
+    lastLogs = current.logs;
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    version,
+    kill,
+    start,
+    async restart(signal) {
+      await kill(signal);
+      await start();
+    },
+    logs: () => lastLogs.tail(),
+    isRunning: async () => !hasExited(current.child),
+    stop() {
+      stopped ??= (async () => {
+        await terminate(current.child, current.exited, 3000);
+        await rm(storeDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
 }
 
 function tcpProbe(port: number): Promise<void> {

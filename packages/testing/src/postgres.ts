@@ -79,6 +79,11 @@ export interface TestDatabase {
 export interface CreateTestDatabaseOptions {
   /** Schemas (and `vigil_<schema>` roles) to provision; default all service schemas. */
   schemas?: readonly string[];
+  /**
+   * Superuser URL of the server to create it on (e.g. a private cluster from startPrivatePostgres);
+   * default: the one resolvePostgresAdminUrl() finds.
+   */
+  serverAdminUrl?: string;
 }
 
 function withDatabase(url: string, database: string): string {
@@ -89,7 +94,7 @@ function withDatabase(url: string, database: string): string {
 
 /** A fresh, uniquely named database provisioned like production: one schema and role per service. */
 export async function createTestDatabase(opts: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
-  const serverAdminUrl = await resolvePostgresAdminUrl();
+  const serverAdminUrl = opts.serverAdminUrl ?? (await resolvePostgresAdminUrl());
   const name = `vigil_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await provisionDatabase({ adminUrl: serverAdminUrl, database: name, schemas: opts.schemas });
   const dbAdminUrl = withDatabase(serverAdminUrl, name);
