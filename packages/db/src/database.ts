@@ -28,6 +28,10 @@ export function createDatabase<DB>(opts: DatabaseOptions): Database<DB> {
   const pool = new Pool(config);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // A checked-out client whose server dies (PostgreSQL crash or restart) emits 'error' too, and pg-pool
+  // listens only while it is idle: without this, the unhandled event kills the process. The query in
+  // flight still fails, and the pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

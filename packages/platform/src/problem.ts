@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { classifyFailure } from '@vigil/messaging';
 
 /** RFC 9457 problem details. `errors` lists field-level problems as JSON pointers. */
 export interface ProblemDetails {
@@ -15,6 +16,7 @@ export interface ProblemDetails {
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const RETRY_AFTER_SECONDS = 2;
 
 /** Thrown by handlers that want a specific problem body. */
 export class ProblemException extends HttpException {
@@ -51,6 +53,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<FastifyRequest>();
     const problem = toProblem(exception, req?.url);
     if (problem.status >= 500) this.log.error({ err: exception, url: req?.url }, 'request failed');
+    // A dependency that is briefly away (the client may retry) is said so, with when to try again.
+    if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 }
@@ -82,6 +86,9 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       detail: fastifyDetail(fe.code, fe.message),
       instance,
     };
+  }
+  if (classifyFailure(exception) === 'transient') {
+    return { type: problemType(503), title: titles[503]!, status: HttpStatus.SERVICE_UNAVAILABLE, detail: 'a dependency is briefly unavailable; retry', instance };
   }
   return { type: problemType(500), title: titles[500]!, status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'unexpected error', instance };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { WakeableLoop, describeError } from '@vigil/messaging';
+import { WakeableLoop, classifyFailure, describeError } from '@vigil/messaging';
 import type { Database } from '@vigil/db';
 import { CONFIG, DATABASE, LOGGER } from '@vigil/platform';
 import type { NotificationConfig } from '../config';
@@ -11,6 +11,12 @@ import { MAX_ATTEMPTS, STALE_CLAIM_MS, deliveryMessageId, retryDelayMs } from '.
 const BATCH_SIZE = 16;
 const SEND_CONCURRENCY = 4;
 const POLL_MS = 1_000;
+/**
+ * After a send the server accepted, recording 'sent' is retried this long while PostgreSQL is away (a
+ * restart takes seconds): each give-up means a resend once the claim goes stale, so stay well inside it.
+ */
+const RECORD_SENT_RETRY_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends pending email deliveries: the one effect that leaves the database, so it can't share a
@@ -94,15 +100,24 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.recordFailure(d, err, ctx);
       return;
     }
-    try {
-      if (!(await this.repo.markSent(d, providerMessageId))) {
-        this.log.warn(ctx, 'delivery sent but its claim was taken over meanwhile');
-      } else {
-        this.log.info({ ...ctx, providerMessageId }, 'email sent');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!(await this.repo.markSent(d, providerMessageId))) {
+          this.log.warn(ctx, 'delivery sent but its claim was taken over meanwhile');
+        } else {
+          this.log.info({ ...ctx, providerMessageId }, 'email sent');
+        }
+        return;
+      } catch (err) {
+        const delay = RECORD_SENT_RETRY_MS[attempt];
+        if (delay === undefined || classifyFailure(err) !== 'transient') {
+          // Sent, but not recorded: the row stays 'sending' and is resent (same Message-ID) once stale.
+          this.log.error({ ...ctx, err }, 'email sent but recording it failed; it will be resent with the same Message-ID');
+          return;
+        }
+        this.log.warn({ ...ctx, err, retryInMs: delay }, 'email sent; recording it failed, retrying');
+        await sleep(delay);
       }
-    } catch (err) {
-      // Sent, but not recorded: the row stays 'sending' and is resent (same Message-ID) once stale.
-      this.log.error({ ...ctx, err }, 'email sent but recording it failed; it will be resent with the same Message-ID');
     }
   }
 
