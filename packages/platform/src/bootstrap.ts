@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { BaseConfig } from './config';
 import { PinoNestLogger } from './logger';
 import { ProblemDetailsFilter } from './problem';
+import { observeHttp } from './http-observability';
+import { Metrics } from './metrics';
 
 export interface BootstrapOptions {
   config: BaseConfig;
@@ -27,6 +29,7 @@ export async function bootstrapService(module: unknown, opts: BootstrapOptions):
   });
   app.useGlobalFilters(new ProblemDetailsFilter(opts.log));
   const fastify = app.getHttpAdapter().getInstance();
+  observeHttp(fastify, { log: opts.log, metrics: app.get(Metrics) });
   if (opts.jsonMediaTypes?.length) {
     fastify.addContentTypeParser(opts.jsonMediaTypes, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   }
