@@ -66,6 +66,8 @@ export interface ConsumerStatus {
 }
 
 const CONSUMER_INFO_TIMEOUT_MS = 2_000;
+/** JetStream API error code: consumer not found. */
+const CONSUMER_NOT_FOUND = 10014;
 
 /**
  * Runs one durable pull consumer: explicit ack after the handler's effect is committed, bounded
@@ -144,6 +146,7 @@ export class JetStreamConsumerRunner {
   async status(stallAfterMs: number): Promise<ConsumerStatus> {
     let pending: number | undefined;
     let ackPending: number | undefined;
+    let missing = false;
     try {
       const info = await withTimeout(
         this.nc.jetstreamManager().then((jsm) => jsm.consumers.info(this.spec.stream.name, this.spec.durable)),
@@ -151,13 +154,20 @@ export class JetStreamConsumerRunner {
       );
       pending = info.num_pending;
       ackPending = info.num_ack_pending;
-    } catch {
-      // NATS away: /readyz says so in its own check; judge by what is in hand.
+    } catch (err) {
+      // Deleted under us (an operator, a stream re-created): the pull loop keeps waiting for nothing.
+      missing = (err as { api_error?: { err_code?: number } })?.api_error?.err_code === CONSUMER_NOT_FOUND;
+      // Otherwise NATS is away: /readyz says so in its own check; judge by what is in hand.
     }
     const now = Date.now();
     let stalled: string | undefined;
     if (this.loopState === 'ended' || this.loopState === 'failed') {
       stalled = `pull loop ${this.loopState}${this.loopError ? `: ${this.loopError}` : ''}`;
+    } else if (this.loopState === 'running' && this.nc.isClosed()) {
+      // Closed for good (not a disconnect: those reconnect); the pull loop would wait forever.
+      stalled = 'NATS connection closed';
+    } else if (this.loopState === 'running' && missing) {
+      stalled = `durable consumer not found on stream ${this.spec.stream.name}`;
     } else if (this.loopState === 'running') {
       const waiting = pending ?? 0;
       if (this.inHand === 0 && waiting === 0) this.waitingSeenAt = undefined;
@@ -167,8 +177,11 @@ export class JetStreamConsumerRunner {
         stalled = `no progress for ${Math.round((now - since) / 1000)} s with ${this.inHand} message(s) in hand and ${pending ?? 'unknown'} waiting`;
       }
     }
-    if (stalled && !this.reportedStall) this.log.error({ durable: this.spec.durable, reason: stalled }, 'consumer stalled');
-    if (!stalled && this.reportedStall) this.log.info({ durable: this.spec.durable }, 'consumer making progress again');
+    // Outside any request's context: whoever happened to ask is not what the line is about.
+    withCorrelationId(undefined, () => {
+      if (stalled && !this.reportedStall) this.log.error({ durable: this.spec.durable, reason: stalled }, 'consumer stalled');
+      if (!stalled && this.reportedStall) this.log.info({ durable: this.spec.durable }, 'consumer making progress again');
+    });
     this.reportedStall = stalled;
     return {
       durable: this.spec.durable,
