@@ -13,10 +13,12 @@ describe('operations: metrics, correlation ids, stalled consumers', () => {
   let org: TestOrg;
 
   beforeAll(async () => {
-    const info = Object.fromEntries(SERVICES.map((s) => [s, { LOG_LEVEL: 'info' }])) as Record<ServiceName, Record<string, string>>;
+    // Info level: the correlation test reads each service's log lines.
+    const env: Partial<Record<ServiceName, Record<string, string>>> = {};
+    for (const s of SERVICES) env[s] = { LOG_LEVEL: 'info' };
     // A short stall threshold for ingest, whose consumer the last test blocks on purpose.
-    info.ingest = { ...info.ingest, VIGIL_CONSUMER_STALL_MS: '1000' };
-    stack = await TestStack.start({ env: info });
+    env.ingest = { LOG_LEVEL: 'info', VIGIL_CONSUMER_STALL_MS: '1000' };
+    stack = await TestStack.start({ env });
     org = await stack.createOrg('Ops', ['soc@ops.test']);
   }, 120_000);
 
