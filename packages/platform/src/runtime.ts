@@ -168,11 +168,6 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
     this.log.info('stopped');
   }
 
-  /**
-   * The messaging metrics: "events in" (messages settled per durable and outcome), redeliveries, dead
-   * letters, poison-isolation splits, consumer lag and stalls; "events out" (published per event type)
-   * and outbox depth. Gauges are measured when scraped.
-   */
   private defineConsumerCounters() {
     const m = this.metrics;
     const settled = m.counter({
@@ -190,6 +185,11 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
     return { settled, redeliveries, deadLetters, splits };
   }
 
+  /**
+   * The messaging metrics: "events in" (messages settled per durable and outcome), redeliveries, dead
+   * letters, poison-isolation splits, consumer lag and stalls; "events out" (published per event type)
+   * and outbox depth. Gauges are measured when scraped.
+   */
   private defineMetrics(): MessagingMetrics {
     const m = this.metrics;
     const { settled, redeliveries, deadLetters, splits } = this.consumerCounters;
