@@ -161,7 +161,7 @@ describe('consumer and outbox observability (real NATS and PostgreSQL)', () => {
     expect(busy.stalled).toBeUndefined();
     expect(busy.loop).toBe('running');
 
-    const stalled = await waitFor(async () => { const s = await runner.status(stallAfterMs); return s.stalled && s; }, { description: 'stall reported' });
+    const stalled = await waitFor(async () => { const s = await runner.status(stallAfterMs); return s.stalled ? s : undefined; }, { description: 'stall reported' });
     expect(stalled.stalled).toMatch(/no progress for \d+ s with 1 message\(s\) in hand/);
     expect(stalled.durable).toBe(durable);
 
@@ -177,7 +177,7 @@ describe('consumer and outbox observability (real NATS and PostgreSQL)', () => {
     const runner = await run(durable, async () => undefined as unknown as Outcome[]);
     expect((await runner.status(60_000)).stalled).toBeUndefined();
     await publish(durable, { n: 1 });
-    const s = await waitFor(async () => { const st = await runner.status(60_000); return st.stalled && st; }, { description: 'loop death reported' });
+    const s = await waitFor(async () => { const st = await runner.status(60_000); return st.stalled ? st : undefined; }, { description: 'loop death reported' });
     expect(s.loop).toBe('failed');
     expect(s.stalled).toMatch(/^pull loop failed: TypeError: /);
   });
