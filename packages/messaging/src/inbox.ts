@@ -5,6 +5,7 @@ import type { MessagingTables } from './tables';
 import { decodeEvent } from './decode';
 import { describeError } from './errors';
 import { crashPoint } from './faults';
+import { correlationIdOf, withCorrelationId } from './correlation';
 import { failureOutcome, type BatchHandler, type Outcome } from './consumer-runner';
 
 export interface InboxHandlerSpec<DB extends MessagingTables, D extends EventDefinition> {
@@ -20,7 +21,8 @@ export interface InboxHandlerSpec<DB extends MessagingTables, D extends EventDef
 /**
  * Exactly-once effects over at-least-once delivery: the event id goes into the inbox in the same
  * transaction as the effect. A redelivery finds the id and does nothing; a crash before commit leaves
- * neither, and the redelivery does both.
+ * neither, and the redelivery does both. Each message is handled under its own correlation id, so its
+ * log lines and the events it enqueues carry it.
  */
 export function inboxHandler<DB extends MessagingTables, D extends EventDefinition>(spec: InboxHandlerSpec<DB, D>): BatchHandler {
   const concurrency = spec.concurrency ?? 4;
@@ -56,7 +58,8 @@ export function inboxHandler<DB extends MessagingTables, D extends EventDefiniti
     const worker = async () => {
       while (next < messages.length) {
         const i = next++;
-        outcomes[i] = await handleOne(messages[i]!);
+        const msg = messages[i]!;
+        outcomes[i] = await withCorrelationId(correlationIdOf(msg), () => handleOne(msg));
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, messages.length) }, worker));

@@ -10,3 +10,5 @@ export * from './outbox';
 export * from './tables';
 export * from './migrations';
 export * from './wakeable-loop';
+export * from './correlation';
+export * from './metrics';

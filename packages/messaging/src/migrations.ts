@@ -37,4 +37,13 @@ export const messagingMigrations: Record<string, Migration> = {
       await sql`drop function if exists outbox_notify()`.execute(db);
     },
   },
+  '20261202T000000-messaging-outbox-correlation-id': {
+    async up(db: Kysely<any>) {
+      // Nullable: rows queued before this column existed, and events caused by nothing traceable.
+      await db.schema.alterTable('outbox').addColumn('correlation_id', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('outbox').dropColumn('correlation_id').execute();
+    },
+  },
 };

@@ -13,6 +13,8 @@ export interface OutboxTable {
   subject: string;
   payload: unknown;
   created_at: Generated<Date>;
+  /** Correlation id of the request or message that caused the event; published as a header. */
+  correlation_id: string | null;
 }
 
 export interface MessagingTables {

@@ -7,6 +7,8 @@ import type { BaseConfig } from './config';
 import { PinoNestLogger } from './logger';
 import { ProblemDetailsFilter } from './problem';
 import { useStrictJsonBodies } from './json-body';
+import { observeHttp } from './http-observability';
+import { Metrics } from './metrics';
 
 export interface BootstrapOptions {
   config: BaseConfig;
@@ -31,6 +33,7 @@ export async function bootstrapService(module: unknown, opts: BootstrapOptions):
   app.useGlobalFilters(new ProblemDetailsFilter(opts.log));
   const fastify = app.getHttpAdapter().getInstance();
   useStrictJsonBodies(fastify, opts.jsonMediaTypes ?? []);
+  observeHttp(fastify, { log: opts.log, metrics: app.get(Metrics) });
   app.enableShutdownHooks();
   if (opts.rpcQueue) {
     app.connectMicroservice<MicroserviceOptions>(

@@ -14,6 +14,12 @@ export const baseEnvSchema = z.object({
   VIGIL_CONSUMER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
   /** How long JetStream waits for an ack before redelivering (a crashed consumer's messages come back after this). */
   VIGIL_CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /**
+   * A consumer with work that has settled nothing for this long makes /readyz fail. Default: twice the
+   * ack wait, and at least 120 s (twice the longest retry backoff, so a message waiting out its backoff
+   * is not taken for a stall).
+   */
+  VIGIL_CONSUMER_STALL_MS: z.coerce.number().int().min(1000).max(86_400_000).optional(),
   /** Migrations run at start-up unless disabled (then run `pnpm migrate`). */
   MIGRATE_ON_START: z
     .enum(['true', 'false'])

@@ -6,10 +6,11 @@ import type { BaseConfig } from './config';
 import { CONFIG, DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
 import { ServiceRuntime, type ServiceOptions } from './runtime';
 import { HealthController } from './health.controller';
+import { Metrics, MetricsController } from './metrics';
 
 /**
  * The runtime every Vigil service shares: config, JSON logger, its own database (migrated at start-up),
- * NATS with its streams declared, health endpoints, consumer and outbox lifecycle.
+ * NATS with its streams declared, health and metrics endpoints, consumer and outbox lifecycle.
  */
 @Global()
 @Module({})
@@ -17,7 +18,7 @@ export class VigilCoreModule {
   static forRoot(opts: ServiceOptions, config: BaseConfig, log: Logger): DynamicModule {
     return {
       module: VigilCoreModule,
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_OPTIONS, useValue: opts },
         { provide: CONFIG, useValue: config },
@@ -41,9 +42,10 @@ export class VigilCoreModule {
             return nc;
           },
         },
+        Metrics,
         ServiceRuntime,
       ],
-      exports: [SERVICE_OPTIONS, CONFIG, LOGGER, DATABASE, NATS, ServiceRuntime],
+      exports: [SERVICE_OPTIONS, CONFIG, LOGGER, DATABASE, NATS, Metrics, ServiceRuntime],
     };
   }
 }

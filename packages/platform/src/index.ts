@@ -4,6 +4,8 @@ export * from './tokens';
 export * from './problem';
 export * from './runtime';
 export * from './health.controller';
+export * from './metrics';
+export * from './http-observability';
 export * from './core.module';
 export * from './bootstrap';
 export * from './migrate-command';

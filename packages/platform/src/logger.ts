@@ -1,12 +1,20 @@
 import pino, { type Logger } from 'pino';
 import type { LoggerService } from '@nestjs/common';
+import { currentCorrelationId } from '@vigil/messaging';
 
-/** JSON logs on stdout, one line an entry, with the service name on every line. */
+/**
+ * JSON logs on stdout, one line an entry, with the service name on every line and the correlation id
+ * of the request or message being handled, so one HTTP request can be followed through every service.
+ */
 export function createLogger(service: string, level: string): Logger {
   return pino({
     name: service,
     level,
     base: { service },
+    mixin: () => {
+      const correlationId = currentCorrelationId();
+      return correlationId ? { correlationId } : {};
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', 'authorization', '*.apiKey', '*.password'], censor: '[redacted]' },
   });

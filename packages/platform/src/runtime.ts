@@ -9,15 +9,32 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Database, MigrationSet } from '@vigil/db';
 import { eventTypeFilter, type EventData, type EventDefinition, type StreamDefinition, type VigilEvent } from '@vigil/contracts';
-import { JetStreamConsumerRunner, OutboxRelay, inboxHandler, pruneInbox, type BatchHandler, type ConsumerSpec, type MessagingTables } from '@vigil/messaging';
+import {
+  JetStreamConsumerRunner,
+  OutboxRelay,
+  consumerDefaults,
+  inboxHandler,
+  maxRetryBackoffMs,
+  outboxDepth,
+  pruneInbox,
+  type BatchHandler,
+  type ConsumerSpec,
+  type ConsumerStatus,
+  type MessagingMetrics,
+  type MessagingTables,
+} from '@vigil/messaging';
 import type { Transaction } from 'kysely';
 import type { Kysely } from 'kysely';
 import { CONFIG, DATABASE, LOGGER, NATS, SERVICE_OPTIONS } from './tokens';
 import type { BaseConfig } from './config';
+import { Metrics } from './metrics';
 
 /** Inbox entries are kept this long: far past any redelivery or publish-dedup window. */
 const INBOX_RETENTION_DAYS = 30;
 const INBOX_PRUNE_EVERY_MS = 60 * 60_000;
+/** A scrape and a readiness probe arriving together share one look at JetStream. */
+const STATUS_REUSE_MS = 1_000;
+const SETTLED_AS = ['ack', 'retry', 'dead_letter'] as const;
 
 export interface ServiceOptions {
   /** Service name: logs, NATS connection name, health output. */
@@ -37,9 +54,12 @@ export interface ServiceOptions {
  */
 @Injectable()
 export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly runners: JetStreamConsumerRunner[] = [];
+  private readonly runners: { runner: JetStreamConsumerRunner; stallAfterMs: number }[] = [];
   private relay?: OutboxRelay;
   private inboxPruner?: NodeJS.Timeout;
+  private readonly messagingMetrics: MessagingMetrics;
+  private readonly consumerCounters: ReturnType<ServiceRuntime['defineConsumerCounters']>;
+  private statuses?: { at: number; result: Promise<ConsumerStatus[]> };
 
   constructor(
     @Inject(SERVICE_OPTIONS) private readonly opts: ServiceOptions,
@@ -47,7 +67,11 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(CONFIG) private readonly config: BaseConfig,
-  ) {}
+    private readonly metrics: Metrics,
+  ) {
+    this.consumerCounters = this.defineConsumerCounters();
+    this.messagingMetrics = this.defineMetrics();
+  }
 
   /**
    * Registers a durable consumer; it starts once the app is bootstrapped. Call from onModuleInit.
@@ -55,7 +79,26 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
    */
   consume(spec: ConsumerSpec, handler: BatchHandler, batchSize?: number): void {
     const withDefaults = { maxDeliver: this.config.VIGIL_CONSUMER_MAX_DELIVER, ackWaitMs: this.config.VIGIL_CONSUMER_ACK_WAIT_MS, ...spec };
-    this.runners.push(new JetStreamConsumerRunner(this.nc, withDefaults, handler, this.log, batchSize));
+    const ackWaitMs = withDefaults.ackWaitMs ?? consumerDefaults.ackWaitMs;
+    const stallAfterMs = this.config.VIGIL_CONSUMER_STALL_MS ?? Math.max(2 * ackWaitMs, 2 * maxRetryBackoffMs);
+    const runner = new JetStreamConsumerRunner(this.nc, withDefaults, handler, this.log, batchSize, { metrics: this.messagingMetrics });
+    this.runners.push({ runner, stallAfterMs });
+    // Every series exists from the start, at 0: rate() and alerts see the first event, not the second.
+    const c = this.consumerCounters;
+    for (const outcome of SETTLED_AS) c.settled.labels(spec.durable, outcome).inc(0);
+    for (const counter of [c.redeliveries, c.deadLetters, c.splits]) counter.labels(spec.durable).inc(0);
+  }
+
+  /**
+   * Each consumer's progress, for /readyz and the lag gauges: one JetStream look per consumer, shared by
+   * callers within a second of each other.
+   */
+  consumerStatuses(): Promise<ConsumerStatus[]> {
+    const now = Date.now();
+    if (!this.statuses || now - this.statuses.at > STATUS_REUSE_MS) {
+      this.statuses = { at: now, result: Promise.all(this.runners.map(({ runner, stallAfterMs }) => runner.status(stallAfterMs))) };
+    }
+    return this.statuses.result;
   }
 
   /**
@@ -87,15 +130,17 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
         this.nc.jetstream(),
         this.opts.schema,
         this.log,
+        undefined,
+        this.messagingMetrics,
       );
       await this.relay.start();
     }
-    for (const r of this.runners) await r.start();
+    for (const { runner } of this.runners) await runner.start();
     if (this.runners.length) {
       this.inboxPruner = setInterval(() => void this.pruneInbox(), INBOX_PRUNE_EVERY_MS);
       this.inboxPruner.unref();
     }
-    this.log.info({ consumers: this.runners.map((r) => r.durable), outbox: !!this.opts.outbox }, 'service running');
+    this.log.info({ consumers: this.runners.map((r) => r.runner.durable), outbox: !!this.opts.outbox }, 'service running');
   }
 
   /** Drops inbox entries past the retention; returns how many. */
@@ -113,7 +158,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     clearInterval(this.inboxPruner);
     this.log.info({ signal }, 'shutting down: draining consumers');
-    await Promise.all(this.runners.map((r) => r.stop()));
+    await Promise.all(this.runners.map((r) => r.runner.stop()));
     await this.relay?.stop();
   }
 
@@ -121,5 +166,90 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
     await this.nc.drain().catch(() => undefined);
     await this.database.close();
     this.log.info('stopped');
+  }
+
+  private defineConsumerCounters() {
+    const m = this.metrics;
+    const settled = m.counter({
+      name: 'vigil_consumer_messages_total',
+      help: 'Messages settled by a durable consumer ("events in"), by outcome: ack, retry (nak with backoff) or dead_letter',
+      labelNames: ['durable', 'outcome'],
+    });
+    const redeliveries = m.counter({ name: 'vigil_consumer_redeliveries_total', help: 'Messages received again (JetStream delivery count > 1)', labelNames: ['durable'] });
+    const deadLetters = m.counter({ name: 'vigil_consumer_dead_letters_total', help: 'Messages parked on deadletter.<durable>', labelNames: ['durable'] });
+    const splits = m.counter({
+      name: 'vigil_consumer_batch_splits_total',
+      help: 'Batches that failed as a whole and were split to isolate the failing message (poison isolation)',
+      labelNames: ['durable'],
+    });
+    return { settled, redeliveries, deadLetters, splits };
+  }
+
+  /**
+   * The messaging metrics: "events in" (messages settled per durable and outcome), redeliveries, dead
+   * letters, poison-isolation splits, consumer lag and stalls; "events out" (published per event type)
+   * and outbox depth. Gauges are measured when scraped.
+   */
+  private defineMetrics(): MessagingMetrics {
+    const m = this.metrics;
+    const { settled, redeliveries, deadLetters, splits } = this.consumerCounters;
+    const published = m.counter({ name: 'vigil_outbox_published_total', help: 'Events published by the outbox relay ("events out"), by event type', labelNames: ['event_type'] });
+    const statuses = async () => {
+      try {
+        return await this.consumerStatuses();
+      } catch {
+        return [];
+      }
+    };
+    m.gauge({
+      name: 'vigil_consumer_lag_messages',
+      help: 'Messages of a durable consumer not yet acked: waiting in JetStream (num_pending) plus delivered and unacked (num_ack_pending)',
+      labelNames: ['durable'],
+      collect: async function () {
+        for (const s of await statuses()) if (s.pending !== undefined) this.labels(s.durable).set(s.pending + (s.ackPending ?? 0));
+      },
+    });
+    m.gauge({
+      name: 'vigil_consumer_stalled',
+      help: '1 when a consumer has work but has made no progress for longer than its stall threshold (or its pull loop ended), else 0',
+      labelNames: ['durable'],
+      collect: async function () {
+        for (const s of await statuses()) this.labels(s.durable).set(s.stalled ? 1 : 0);
+      },
+    });
+    m.gauge({
+      name: 'vigil_consumer_last_settled_timestamp_seconds',
+      help: 'When a consumer last settled a message (Unix time)',
+      labelNames: ['durable'],
+      collect: async function () {
+        for (const s of await statuses()) if (s.lastSettledAt) this.labels(s.durable).set(s.lastSettledAt.getTime() / 1000);
+      },
+    });
+    if (this.opts.outbox) {
+      const db = this.database.db as Kysely<MessagingTables>;
+      const log = this.log;
+      m.gauge({
+        name: 'vigil_outbox_depth',
+        help: 'Events committed to the outbox and not yet published',
+        collect: async function () {
+          try {
+            this.set(await outboxDepth(db));
+          } catch (err) {
+            log.debug({ err }, 'outbox depth unavailable');
+          }
+        },
+      });
+    }
+    return {
+      consumerDelivered: (durable, deliveries) => {
+        if (deliveries > 1) redeliveries.labels(durable).inc();
+      },
+      consumerSettled: (durable, outcome) => {
+        settled.labels(durable, outcome).inc();
+        if (outcome === 'dead_letter') deadLetters.labels(durable).inc();
+      },
+      consumerBatchSplit: (durable) => splits.labels(durable).inc(),
+      outboxPublished: (eventType, n) => published.labels(eventType).inc(n),
+    };
   }
 }

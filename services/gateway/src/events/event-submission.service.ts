@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { deriveId, eventSizeProblem, ingestSubmittedSubject, parseProducerEvent, type EventResultV1, type SubmissionOutcomeV1 } from '@vigil/contracts';
-import { encodeEvent, publishRaw } from '@vigil/messaging';
-import { CONFIG, LOGGER, NATS, ProblemException, eventTimeBounds } from '@vigil/platform';
+import { correlationHeaders, currentCorrelationId, encodeEvent, publishRaw } from '@vigil/messaging';
+import { CONFIG, LOGGER, Metrics, NATS, ProblemException, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -19,13 +19,21 @@ export type SubmissionOutcome = SubmissionOutcomeV1;
 @Injectable()
 export class EventSubmissionService {
   private readonly timeBounds;
+  private readonly outcomes: Counter<'outcome'>;
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(CONFIG) config: GatewayConfig,
+    metrics: Metrics,
   ) {
     this.timeBounds = eventTimeBounds(config);
+    this.outcomes = metrics.counter({
+      name: 'vigil_gateway_events_total',
+      help: 'Events submitted over HTTP, by outcome: accepted (stored in JetStream), duplicate or rejected',
+      labelNames: ['outcome'],
+    });
+    for (const outcome of ['accepted', 'duplicate', 'rejected']) this.outcomes.labels(outcome).inc(0);
   }
 
   async submit(orgId: string, body: unknown): Promise<SubmissionOutcome> {
@@ -77,7 +85,9 @@ export class EventSubmissionService {
     if (toPublish.length) {
       const js = this.nc.jetstream();
       const subject = ingestSubmittedSubject(orgId);
-      const acks = await Promise.allSettled(toPublish.map((p) => publishRaw(js, subject, p.eventId, p.payload)));
+      // The request's correlation id rides along, so ingest and everything downstream log it too.
+      const headers = correlationHeaders(currentCorrelationId());
+      const acks = await Promise.allSettled(toPublish.map((p) => publishRaw(js, subject, p.eventId, p.payload, headers)));
       const failed = acks.filter((a) => a.status === 'rejected');
       if (failed.length) {
         this.log.error({ err: (failed[0] as PromiseRejectedResult).reason, failed: failed.length }, 'JetStream publish failed');
@@ -93,7 +103,11 @@ export class EventSubmissionService {
     }
 
     const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
-    return { accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), results };
+    const outcome = { accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), results };
+    this.outcomes.labels('accepted').inc(outcome.accepted);
+    this.outcomes.labels('duplicate').inc(outcome.duplicates);
+    this.outcomes.labels('rejected').inc(outcome.rejected);
+    return outcome;
   }
 }
 

@@ -7,8 +7,9 @@ import {
   streams,
   type VigilEvent,
 } from '@vigil/contracts';
-import { ack, enqueueEvents, type Outcome } from '@vigil/messaging';
-import { CONFIG, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
+import type { Logger } from 'pino';
+import { ack, correlationIdOf, enqueueEvents, withCorrelationId, type Outcome } from '@vigil/messaging';
+import { CONFIG, LOGGER, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
 import { eventSizeProblem, type EventTimeBounds } from '@vigil/contracts';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
@@ -26,6 +27,8 @@ interface Normalised {
   orgId: string;
   raw: NewRawEvent;
   event: VigilEvent;
+  /** The message's correlation id: the events it causes carry it on, whatever batch it shared. */
+  correlationId?: string;
 }
 
 /**
@@ -41,6 +44,7 @@ export class IngestHandlers implements OnModuleInit {
     private readonly runtime: ServiceRuntime,
     private readonly repo: RawEventRepository,
     @Inject(CONFIG) config: IngestConfig,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {
     const bounds = eventTimeBounds(config);
     this.timeBounds = { maxFutureMs: bounds.maxFutureMs + TIME_BOUNDS_SLACK_MS, maxAgeMs: bounds.maxAgeMs + TIME_BOUNDS_SLACK_MS };
@@ -71,23 +75,46 @@ export class IngestHandlers implements OnModuleInit {
 
     // A failing transaction throws: the runner retries the halves of the batch on their own, so one
     // unstorable event can't take its valid neighbours down with it.
+    const storedEvents: Normalised[] = [];
     await this.repo.db.transaction().execute(async (tx) => {
       // Fixed lock order across batches: no deadlocks between concurrent ingest replicas.
       for (const orgId of [...byOrg.keys()].sort()) {
         const items = byOrg.get(orgId)!;
         const stored = await this.repo.append(tx, orgId, items.map((i) => i.n.raw));
         const storedIds = new Set(stored.map((s) => s.eventId));
-        const publish = items.filter((i) => storedIds.has(i.n.raw.eventId)).map((i) => i.n.event);
         // A batch may carry the same event twice; publish it once.
-        await enqueueEvents(tx, [...new Map(publish.map((e) => [e.id, e])).values()]);
+        const publish = [...new Map(items.filter((i) => storedIds.has(i.n.raw.eventId)).map((i) => [i.n.event.id, i.n])).values()];
+        await enqueueEvents(
+          tx,
+          publish.map((n) => n.event),
+          { correlationId: (_e, index) => publish[index]!.correlationId },
+        );
+        storedEvents.push(...publish);
       }
     });
     for (const items of byOrg.values()) for (const i of items) outcomes[i.index] = ack;
+    this.logStored(storedEvents);
     return outcomes;
+  }
+
+  /** One line per org and correlation id: each request's events can be followed into the chain. */
+  private logStored(stored: Normalised[]): void {
+    const groups = new Map<string, { orgId: string; correlationId?: string; eventIds: string[] }>();
+    for (const n of stored) {
+      const key = `${n.orgId} ${n.correlationId ?? ''}`;
+      const g = groups.get(key) ?? { orgId: n.orgId, correlationId: n.correlationId, eventIds: [] };
+      g.eventIds.push(n.event.id);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      withCorrelationId(g.correlationId, () =>
+        this.log.info({ orgId: g.orgId, stored: g.eventIds.length, eventIds: g.eventIds.slice(0, 20) }, 'events stored'),
+      );
+    }
   }
 }
 
-function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info'>, timeBounds: EventTimeBounds): Normalised | { reason: string } {
+function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info' | 'headers'>, timeBounds: EventTimeBounds): Normalised | { reason: string } {
   const orgId = msg.subject.slice(INGEST_SUBMITTED.length + 1);
   if (!uuidPattern.test(orgId)) return { reason: `subject ${msg.subject} does not end in an organisation id` };
   const tooLarge = eventSizeProblem(msg.data.length);
@@ -128,6 +155,7 @@ function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info'>, timeBounds: Ev
   };
   return {
     orgId,
+    correlationId: correlationIdOf(msg),
     raw: { eventId, producerId: envelope.id, source: envelope.source, type: definition.type, dataschema: definition.dataschema, occurredAt, envelope: stored },
     event,
   };
