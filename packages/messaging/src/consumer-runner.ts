@@ -284,14 +284,19 @@ export class JetStreamConsumerRunner {
       msg.nak(backoffMs[Math.min(deliveries - 1, backoffMs.length - 1)]);
       return 'retry';
     }
+    // A message near the server's size limit no longer fits once the headers are added: park its
+    // start and say how long it was (such a record can be read, not replayed).
+    const room = (this.nc.info?.max_payload ?? 1024 * 1024) - DEAD_LETTER_HEADROOM_BYTES;
+    const truncated = msg.data.length > room;
     try {
       await publishRaw(
         this.nc.jetstream(),
         deadLetterSubject(this.spec.durable),
         `${this.spec.durable}:${msg.info.streamSequence}`,
-        msg.data,
+        truncated ? msg.data.subarray(0, room) : msg.data,
         {
-          [vigilHeaders.deadLetterReason]: outcome.reason.slice(0, 1024),
+          [vigilHeaders.deadLetterReason]: headerSafe(outcome.reason).slice(0, 1024),
+          ...(truncated ? { [vigilHeaders.deadLetterTruncatedFrom]: String(msg.data.length) } : {}),
           [vigilHeaders.deadLetterStream]: this.spec.stream.name,
           [vigilHeaders.deadLetterSubject]: msg.subject,
           [vigilHeaders.deadLetterDeliveries]: String(deliveries),
@@ -310,6 +315,18 @@ export class JetStreamConsumerRunner {
       return 'retry';
     }
   }
+}
+
+/** Room left in a dead letter for its headers. */
+const DEAD_LETTER_HEADROOM_BYTES = 8 * 1024;
+
+/**
+ * A reason may quote attacker-controlled text (a member name with a line break); NATS refuses CR/LF in
+ * a header value, which would leave the message neither parked nor dropped. Control characters are
+ * written as \uXXXX escapes instead.
+ */
+function headerSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The correlation id every message of the batch carries, if they all carry the same one. */

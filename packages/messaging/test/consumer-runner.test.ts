@@ -90,6 +90,30 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     expect(calls).toBe(1);
   });
 
+  it('parks a message whose reason quotes line breaks, and one too large to park whole, instead of retrying them forever', async () => {
+    const durable = 'unparkable';
+    await run(durable, async (msgs) => msgs.map((m) => ({ kind: 'dead-letter', reason: `bad member name "${m.data.length > 1000 ? 'big' : 'a\r\nInjected: 1'}"` })));
+    const jsm = await nc.jetstreamManager();
+    await publish(durable, { small: true });
+    const first = await waitFor(() => jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined), { description: 'dead letter' });
+    expect(first.header.get('Vigil-Dead-Letter-Reason')).toBe('bad member name "a\\u000d\\u000aInjected: 1"');
+    expect(first.header.get('Injected')).toBe('');
+
+    const near = nc.info!.max_payload - 512;
+    await publishRaw(nc.jetstream(), `runner.${durable}`, newId(), new Uint8Array(near).fill(0x61));
+    const big = await waitFor(
+      async () => {
+        const m = await jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` }).catch(() => undefined);
+        return m && m.seq !== first.seq ? m : undefined;
+      },
+      { description: 'large dead letter' },
+    );
+    expect(big.header.get('Vigil-Dead-Letter-Truncated-From')).toBe(String(near));
+    expect(big.data.length).toBeLessThan(near);
+    expect(big.data.every((b) => b === 0x61)).toBe(true);
+    await waitFor(async () => (await info(durable)).num_ack_pending === 0, { description: 'both terminated' });
+  });
+
   it('retries a failing message, then dead-letters it after maxDeliver deliveries', async () => {
     const deliveries: number[] = [];
     await run('flaky', async (msgs) => msgs.map((m) => (deliveries.push(m.info.redeliveryCount), { kind: 'retry', reason: 'database unavailable' })), { maxDeliver: 2 });
