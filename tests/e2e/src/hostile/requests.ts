@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { MAX_EVENT_BYTES } from '@vigil/contracts';
 import { eventRecipe, materialise, validEventRecipe, type EventRecipe, type GeneratedEvent, type Materialiser } from './events';
 
 /** Byte sequences that are not UTF-8: stray continuation, 0xFF, overlong NUL, encoded surrogate, > U+10FFFF, truncated, 5-byte form. */
@@ -134,7 +135,11 @@ export function natsRecipe(maxPayload: number): fc.Arbitrary<NatsRecipe> {
   // Sizes up to the largest message a publisher can send; the top one leaves ingest no room for the
   // dead-letter headers it adds.
   const top = maxPayload - 256;
-  const size = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 10_000, max: top }) }, { weight: 1, arbitrary: fc.constant(top) });
+  const size = fc.oneof(
+    { weight: 2, arbitrary: fc.integer({ min: 10_000, max: MAX_EVENT_BYTES }) },
+    { weight: 2, arbitrary: fc.integer({ min: MAX_EVENT_BYTES + 1, max: top }) },
+    { weight: 1, arbitrary: fc.constant(top) },
+  );
   const bytes = fc.oneof(
     { weight: 3, arbitrary: fc.record({ valid: validOnly, seq: fc.constantFrom(...INVALID_UTF8) }).map((r) => ({ kind: 'invalid UTF-8' as const, ...r })) },
     { weight: 2, arbitrary: fc.record({ valid: validOnly, keep: fc.double({ min: 0, max: 0.999, noNaN: true }) }).map((r) => ({ kind: 'truncated' as const, keep: r.keep, valid: r.valid })) },
@@ -198,7 +203,10 @@ export function materialiseNats(recipe: NatsRecipe, m: Materialiser, earlier: Ge
     case 'large valid': {
       const head = '{"xlarge":"';
       const pad = Math.max(0, b.size - utf8(e.text).length - head.length - 2);
-      return { kind: b.size === b.top ? 'valid event at the NATS size limit' : 'large valid event', data: utf8(`${head}${'L'.repeat(pad)}",${e.text.slice(1)}`), expect: 'store', key: e.key };
+      const data = utf8(`${head}${'L'.repeat(pad)}",${e.text.slice(1)}`);
+      // Valid in every other way: stored up to Vigil's event size limit, dead-lettered (with the size) past it.
+      if (data.length > MAX_EVENT_BYTES) return { kind: b.size === b.top ? 'event at the NATS size limit' : 'event over the event size limit', data, expect: 'dead-letter' };
+      return { kind: 'large valid event', data, expect: 'store', key: e.key };
     }
   }
 }
