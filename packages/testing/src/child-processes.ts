@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 
 export interface ChildExit {
@@ -88,5 +89,15 @@ export class LineBuffer {
 
   tail(n: number = this.max): string {
     return this.lines.slice(-n).join('\n');
+  }
+}
+
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,11 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from 'nats';
-import { hasExited, LineBuffer, terminate, track, type ChildExit } from './child-processes';
+import { hasExited, isExecutable, LineBuffer, terminate, track, type ChildExit } from './child-processes';
 import { dockerReachable } from './docker';
 import { freePort, waitFor } from './wait';
 
@@ -18,15 +17,6 @@ export interface TestNats {
 
 const FALLBACK_BIN = '/usr/sbin/nats-server';
 const READY_TIMEOUT_MS = 15_000;
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function findNatsServer(): string | undefined {
   const fromEnv = process.env.NATS_SERVER_BIN;

@@ -1,10 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { isExecutable } from './child-processes';
 import { freePort, waitFor } from './wait';
 
 const run = promisify(execFile);
@@ -35,15 +36,6 @@ export interface PrivatePostgres {
 export class PostgresBinariesMissing extends Error {}
 
 const BIN_DIR_ROOT = '/usr/lib/postgresql';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The directory holding initdb and pg_ctl: POSTGRES_BIN_DIR, else the newest /usr/lib/postgresql/<v>/bin

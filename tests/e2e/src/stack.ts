@@ -59,13 +59,7 @@ export class TestStack {
   }
 
   envFor(name: ServiceName): Record<string, string> {
-    return {
-      DATABASE_URL: this.db.urlFor(name),
-      NATS_URL: this.nats.url,
-      SMTP_URL: this.smtp.url,
-      LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'warn',
-      NODE_ENV: 'test',
-    };
+    return serviceEnv(name, this);
   }
 
   async startService(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
@@ -176,6 +170,17 @@ export class TestStack {
     await Promise.allSettled([this.smtp.stop(), this.nats.stop()]);
     await this.db.drop();
   }
+}
+
+/** The environment a service process gets in a test stack: its own role's database URL, NATS, SMTP. */
+export function serviceEnv(name: ServiceName, infra: { db: TestDatabase; nats: { url: string }; smtp: { url: string } }): Record<string, string> {
+  return {
+    DATABASE_URL: infra.db.urlFor(name),
+    NATS_URL: infra.nats.url,
+    SMTP_URL: infra.smtp.url,
+    LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'warn',
+    NODE_ENV: 'test',
+  };
 }
 
 let seq = 0;

@@ -21,7 +21,7 @@ import {
   type SmtpSink,
   type TestDatabase,
 } from '@vigil/testing';
-import { SERVICES, type ServiceName, type TestOrg } from '../stack';
+import { SERVICES, serviceEnv, type ServiceName, type TestOrg } from '../stack';
 
 const run = promisify(execFile);
 
@@ -92,14 +92,7 @@ export class ChaosStack {
   }
 
   envFor(name: ServiceName): Record<string, string> {
-    return {
-      DATABASE_URL: this.db.urlFor(name),
-      NATS_URL: this.nats.url,
-      SMTP_URL: this.smtp.url,
-      LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'warn',
-      NODE_ENV: 'test',
-      ...this.extraEnv,
-    };
+    return { ...serviceEnv(name, this), ...this.extraEnv };
   }
 
   /** Starts (or restarts, after kill) a service on its fixed port; resolves once /readyz is 200. */
