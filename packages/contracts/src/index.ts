@@ -18,3 +18,4 @@ export * from './queries/reporting';
 export * from './api/problem';
 export * from './api/events';
 export * from './api/dead-letters';
+export * from './api/api-keys';

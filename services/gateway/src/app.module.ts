@@ -3,6 +3,11 @@ import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
 import { OrgRepository } from './auth/org.repository';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyCache } from './auth/api-key-cache';
+import { RateLimiter } from './auth/rate-limiter';
+import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { ApiKeyService } from './api-keys/api-key.service';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { RpcClient } from './rpc.client';
 import { EventSubmissionService } from './events/event-submission.service';
@@ -25,6 +30,20 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, IncidentsController, ReportsController, DeadLettersController, OpenApiController],
-  providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService, DeadLetterRepository, DeadLetterService, DeadLetterReplayer, DeadLetterHandlers],
+  controllers: [EventsController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, OpenApiController],
+  providers: [
+    OrgRepository,
+    ApiKeyRepository,
+    ApiKeyCache,
+    { provide: RateLimiter, useFactory: () => new RateLimiter() },
+    ApiKeyService,
+    ApiKeyGuard,
+    AuditInterceptor,
+    RpcClient,
+    EventSubmissionService,
+    DeadLetterRepository,
+    DeadLetterService,
+    DeadLetterReplayer,
+    DeadLetterHandlers,
+  ],
 });

@@ -4,19 +4,26 @@
  *   vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]
  *   vigil dead-letters list [--org <id>] [--consumer <durable>] [--limit <n>] [--cursor <c>] [--json]
  *   vigil dead-letters replay <id>
+ *   vigil keys create --org <id> --name <name> --scope <scope> [--scope <scope> ...] [--event-type <type> ...] [--rate-limit <n>]
+ *   vigil keys list --org <id> [--json]
+ *   vigil keys revoke <key id>
+ *   vigil keys rotate <key id>
  * `org create` prints the organisation id and its first admin API key, once: only the key's hash is
- * stored. `dead-letters` shows every org's records, including those whose org is unknown (the API never does).
+ * stored; so do `keys create` and `keys rotate`. `dead-letters` shows every org's records, including those whose org is unknown (the API never does).
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
-import { DEAD_LETTER_PAGE_MAX, type DeadLetterViewV1 } from '@vigil/contracts';
+import { DEAD_LETTER_PAGE_MAX, type ApiKeyCreatedV1, type ApiKeyViewV1, type DeadLetterViewV1 } from '@vigil/contracts';
 import { connectNats } from '@vigil/messaging';
 import { loadConfig, ProblemException } from '@vigil/platform';
 import type { GatewayDatabase } from './db/schema';
 import { migrations } from './db/migrations';
 import { OrgRepository } from './auth/org.repository';
 import { scopes } from './auth/api-key';
+import { ApiKeyCache } from './auth/api-key-cache';
+import { ApiKeyRepository } from './api-keys/api-key.repository';
+import { ApiKeyService } from './api-keys/api-key.service';
 import { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { DeadLetterReplayer, DeadLetterService } from './dead-letters/dead-letter.service';
 
@@ -24,6 +31,11 @@ const usage = [
   'usage: vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]',
   '       vigil dead-letters list [--org <id>] [--consumer <durable>] [--limit <n>] [--cursor <c>] [--json]',
   '       vigil dead-letters replay <id>',
+  '       vigil keys create --org <id> --name <name> --scope <scope> [--scope <scope> ...] [--event-type <type> ...] [--rate-limit <n>]',
+  `         scopes: ${scopes.join(', ')}`,
+  '       vigil keys list --org <id> [--json]',
+  '       vigil keys revoke <key id>',
+  '       vigil keys rotate <key id>',
 ].join('\n');
 
 const cliEnv = z.object({ DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }), NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222') });
@@ -49,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
   if (noun === 'org' && verb === 'create') return orgCreate(rest);
   if (noun === 'dead-letters' && verb === 'list') return deadLettersList(rest);
   if (noun === 'dead-letters' && verb === 'replay') return deadLettersReplay(rest);
+  if (noun === 'keys' && verb === 'create') return keysCreate(rest);
+  if (noun === 'keys' && verb === 'list') return keysList(rest);
+  if (noun === 'keys' && (verb === 'revoke' || verb === 'rotate')) return keysChange(verb, rest);
   return fail(noun ? `unknown command: ${[noun, verb].filter(Boolean).join(' ')}` : 'no command');
 }
 
@@ -61,7 +76,7 @@ async function orgCreate(rest: string[]): Promise<number> {
     return fail(input.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
   }
   return withDatabase(async (database) => {
-    const org = await new OrgRepository(database).createOrg({ name: input.data.name, adminRecipients: input.data.adminEmails, scopes });
+    const org = await new OrgRepository(database, new ApiKeyRepository(database)).createOrg({ name: input.data.name, adminRecipients: input.data.adminEmails, scopes });
     process.stdout.write(
       [
         `organisation: ${org.orgId} (${input.data.name})`,
@@ -123,6 +138,73 @@ async function deadLettersReplay(rest: string[]): Promise<number> {
   } finally {
     await nc.close();
   }
+}
+
+/** The CLI changes keys in the database directly: a running gateway stops accepting a revoked key within 5 s (its cache). */
+const keyService = (database: Database<GatewayDatabase>) => new ApiKeyService(new ApiKeyRepository(database), new ApiKeyCache());
+
+async function keysCreate(rest: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: rest,
+    options: { org: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, 'event-type': { type: 'string', multiple: true }, 'rate-limit': { type: 'string' } },
+    strict: true,
+  });
+  const org = z.uuid({ error: '--org: not an organisation id (UUID)' }).safeParse(values.org);
+  if (!org.success) return fail('--org: an organisation id (UUID) is required');
+  const rateLimit = values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']);
+  const body = { name: values.name, scopes: values.scope ?? [], ...(values['event-type'] ? { eventTypes: values['event-type'] } : {}), ...(rateLimit !== undefined ? { rateLimitPerMinute: rateLimit } : {}) };
+  return withDatabase(async (database) => {
+    if (!(await new OrgRepository(database, new ApiKeyRepository(database)).exists(org.data.toLowerCase()))) {
+      process.stderr.write(`no organisation ${org.data}\n`);
+      return 1;
+    }
+    try {
+      const created = await keyService(database).create(org.data.toLowerCase(), body);
+      process.stdout.write(`${formatKey(created)}\napi key: ${created.secret}\nStore the key now: it is shown once and only its hash is kept.\n`);
+      return 0;
+    } catch (err) {
+      if (err instanceof ProblemException && err.problem.status === 400) {
+        const flag: Record<string, string> = { name: '--name', scopes: '--scope', eventTypes: '--event-type', rateLimitPerMinute: '--rate-limit' };
+        return fail((err.problem.errors ?? []).map((e) => `${flag[e.pointer.split('/')[1] ?? ''] ?? e.pointer}: ${e.message}`).join('\n') || (err.problem.detail ?? 'invalid input'));
+      }
+      throw err;
+    }
+  });
+}
+
+async function keysList(rest: string[]): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const org = z.uuid().safeParse(values.org);
+  if (!org.success) return fail('--org: an organisation id (UUID) is required');
+  return withDatabase(async (database) => {
+    const list = await keyService(database).list(org.data.toLowerCase());
+    if (values.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+    else process.stdout.write(list.items.length ? `${list.items.map(formatKey).join('\n')}\n` : 'no API keys\n');
+    return 0;
+  });
+}
+
+async function keysChange(verb: 'revoke' | 'rotate', rest: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: rest, options: {}, strict: true, allowPositionals: true });
+  const id = z.uuid().safeParse(positionals[0]);
+  if (positionals.length !== 1 || !id.success) return fail(`${verb} takes one API key id (UUID)`);
+  return withDatabase(async (database) => {
+    if (verb === 'revoke') {
+      process.stdout.write(`${formatKey(await keyService(database).revoke(id.data.toLowerCase()))}\n`);
+      return 0;
+    }
+    const rotated = await keyService(database).rotate(id.data.toLowerCase());
+    process.stdout.write(`${formatKey(rotated)}\napi key: ${rotated.secret}\nStore the key now: it is shown once and only its hash is kept; the old key no longer works.\n`);
+    return 0;
+  });
+}
+
+function formatKey(k: ApiKeyViewV1 | ApiKeyCreatedV1): string {
+  return [
+    `${k.id}  ${k.prefix}…  ${JSON.stringify(k.name)}  ${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}`,
+    `  scopes: ${k.scopes.join(', ')}  event types: ${k.eventTypes?.join(', ') ?? 'all'}  rate limit: ${k.rateLimitPerMinute}/min`,
+    `  created ${k.createdAt}  last used ${k.lastUsedAt ?? 'never'}${k.rotatedAt ? `  rotated ${k.rotatedAt}` : ''}`,
+  ].join('\n');
 }
 
 function formatDeadLetter(d: DeadLetterViewV1): string {

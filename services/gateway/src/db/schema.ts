@@ -15,8 +15,12 @@ export interface ApiKeysTable {
   prefix: string;
   key_hash: Buffer<ArrayBufferLike>;
   scopes: string[];
+  /** Allow-list of event types the key may submit; null: every producer type. */
+  event_types: string[] | null;
+  rate_limit_per_minute: Generated<number>;
   created_at: Generated<Date>;
   last_used_at: Date | null;
+  rotated_at: Date | null;
   revoked_at: Date | null;
 }
 

@@ -36,7 +36,8 @@ export class EventSubmissionService {
     for (const outcome of ['accepted', 'duplicate', 'rejected']) this.outcomes.labels(outcome).inc(0);
   }
 
-  async submit(orgId: string, body: unknown): Promise<SubmissionOutcome> {
+  /** `allowedTypes`: the API key's event-type allow-list (null: every producer type). */
+  async submit(orgId: string, body: unknown, allowedTypes: readonly string[] | null = null): Promise<SubmissionOutcome> {
     if (!Array.isArray(body)) {
       throw new ProblemException({
         status: 400,
@@ -62,6 +63,10 @@ export class EventSubmissionService {
         return;
       }
       const { envelope } = parsed.value;
+      if (allowedTypes && !allowedTypes.includes(envelope.type)) {
+        results[index] = { index, id, status: 'rejected', errors: [{ pointer: `/${index}/type`, message: `this API key may only submit ${allowedTypes.join(', ')} events` }] };
+        return;
+      }
       if (envelope.orgid !== undefined && envelope.orgid !== orgId) {
         results[index] = { index, id, status: 'rejected', errors: [{ pointer: `/${index}/orgid`, message: 'does not match the organisation of the API key (omit it; Vigil sets it)' }] };
         return;

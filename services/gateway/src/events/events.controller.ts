@@ -18,7 +18,7 @@ export class EventsController {
   @HttpCode(202)
   @RequireScope('events:write')
   async submit(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const outcome = await this.submissions.submit(req.principal.orgId, body);
+    const outcome = await this.submissions.submit(req.principal.orgId, body, req.principal.eventTypes);
     if (outcome.rejected === 0) return outcome;
     if (outcome.rejected < outcome.results.length) {
       void reply.status(207);

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import {
+  API_KEY_SCOPES,
+  apiKeyCreatedV1,
+  apiKeyCreateRequestV1,
+  apiKeyListV1,
+  apiKeyViewV1,
   breachSummaryViewV1,
   cloudEventEnvelopeSchema,
   deadLetterListParamsV1,
@@ -34,14 +39,27 @@ const problemResponse = (description: string) => ({ description, content: { 'app
 
 /** Answers every authenticated route can give besides its own. */
 const authProblems = (scope: string) => ({
-  '401': problemResponse('missing or invalid API key'),
+  '401': problemResponse('missing, invalid or revoked API key'),
   '403': problemResponse(`the key lacks the ${scope} scope`),
+  '429': {
+    ...problemResponse("the key's rate limit (rateLimitPerMinute) is used up"),
+    headers: { 'Retry-After': { description: 'seconds until the key may make another request', schema: { type: 'integer', minimum: 1 } } },
+  },
 });
 const queryProblems = (owner: string) => ({
   '502': problemResponse(`the ${owner} service failed, or answered with a reply that breaks its contract`),
   '503': problemResponse(`the ${owner} service is not available`),
   '504': problemResponse(`the ${owner} service did not answer in time`),
 });
+
+const apiKeyId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'API key id' };
+const revokeResponses = {
+  '200': ok('revoked (or already revoked): the key, with revokedAt', 'ApiKey'),
+  '400': problemResponse('not a UUID'),
+  ...authProblems('admin'),
+  '404': problemResponse('no such API key in this organisation'),
+  '409': problemResponse("the organisation's last active admin key: create another admin key first"),
+};
 
 const deadLetterId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'dead letter id' };
 
@@ -53,6 +71,7 @@ export function buildOpenApiDocument() {
   const requestSchemas = components('input', {
     CloudEvent: cloudEventEnvelopeSchema.describe('CloudEvents 1.0 envelope; `data` must match the contract of `type` (see the event data schemas)'),
     ...Object.fromEntries(producerEventDefinitions.map((d) => [`${d.type}.v${d.version}`, d.schema.describe(`data of a ${d.type} event (dataschema ${d.dataschema})`)])),
+    ApiKeyCreateRequest: apiKeyCreateRequestV1,
   });
   const responseSchemas = components('output', {
     FieldError: fieldErrorSchema,
@@ -62,6 +81,9 @@ export function buildOpenApiDocument() {
     BreachSummary: breachSummaryViewV1,
     DeadLetter: deadLetterViewV1,
     DeadLetterPage: deadLetterPageV1,
+    ApiKey: apiKeyViewV1,
+    ApiKeyCreated: apiKeyCreatedV1,
+    ApiKeyList: apiKeyListV1,
   });
   const listParameters = Object.entries(deadLetterListParamsV1.shape).map(([name, schema]) => {
     const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -74,7 +96,7 @@ export function buildOpenApiDocument() {
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'vgl_… API key; scopes: events:write, incidents:read, reports:read, admin (admin implies all)' } },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: `vgl_… API key; scopes: ${API_KEY_SCOPES.join(', ')} (admin implies all)` } },
       schemas: { ...requestSchemas, ...responseSchemas },
     },
     paths: {
@@ -113,6 +135,47 @@ export function buildOpenApiDocument() {
             '200': ok('totals, per month, by severity/status/category, and the incidents', 'BreachSummary'),
             ...authProblems('reports:read'),
             ...queryProblems('reporting'),
+          },
+        },
+      },
+      '/v1/api-keys': {
+        post: {
+          summary: 'Create an API key',
+          description: 'The answer carries the secret (vgl_…) this once; only its SHA-256 hash is stored. Keys with an event-type allow-list have other types rejected per event (pointer /<i>/type).',
+          requestBody: { required: true, content: json(componentRef('ApiKeyCreateRequest')) },
+          responses: {
+            '201': ok('the key with its secret, shown once', 'ApiKeyCreated'),
+            '400': problemResponse('invalid name, scopes, event types or rate limit (errors name each field)'),
+            ...authProblems('admin'),
+          },
+        },
+        get: {
+          summary: "The organisation's API keys, without their secrets",
+          responses: { '200': ok('every key, newest first, revoked ones included', 'ApiKeyList'), ...authProblems('admin') },
+        },
+      },
+      '/v1/api-keys/{id}': {
+        delete: { summary: 'Revoke an API key (idempotent)', description: 'Same as POST /v1/api-keys/{id}/revoke.', parameters: [apiKeyId], responses: revokeResponses },
+      },
+      '/v1/api-keys/{id}/revoke': {
+        post: {
+          summary: 'Revoke an API key (idempotent)',
+          description: 'The key stops working at once on the gateway that answered, and within 5 seconds on any other gateway replica.',
+          parameters: [apiKeyId],
+          responses: revokeResponses,
+        },
+      },
+      '/v1/api-keys/{id}/rotate': {
+        post: {
+          summary: "Replace an API key's secret",
+          description: 'Same id, name, scopes, allow-list and rate limit; the new secret is shown this once and the old one stops working at once (no grace period: until the new secret is deployed, calls with the old one get 401; for zero downtime, create a second key, deploy it, then revoke the first).',
+          parameters: [apiKeyId],
+          responses: {
+            '200': ok('the key with its new secret, shown once', 'ApiKeyCreated'),
+            '400': problemResponse('not a UUID'),
+            ...authProblems('admin'),
+            '404': problemResponse('no such API key in this organisation'),
+            '409': problemResponse('the key is revoked'),
           },
         },
       },
