@@ -7,6 +7,7 @@ import { AuditInterceptor } from './audit/audit.interceptor';
 import { RpcClient } from './rpc.client';
 import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
+import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
@@ -25,6 +26,6 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, IncidentsController, ReportsController, DeadLettersController, OpenApiController],
+  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, OpenApiController],
   providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService, DeadLetterRepository, DeadLetterService, DeadLetterReplayer, DeadLetterHandlers],
 });

@@ -4,15 +4,20 @@
  *   vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]
  *   vigil dead-letters list [--org <id>] [--consumer <durable>] [--limit <n>] [--cursor <c>] [--json]
  *   vigil dead-letters replay <id>
+ *   vigil events verify --org <id> [--json]
  * `org create` prints the organisation id and its first admin API key, once: only the key's hash is
  * stored. `dead-letters` shows every org's records, including those whose org is unknown (the API never does).
+ * `events verify` asks ingest (over NATS) to recompute the org's hash chain; exit 3 when it is broken.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
-import { DEAD_LETTER_PAGE_MAX, type DeadLetterViewV1 } from '@vigil/contracts';
+import { DEAD_LETTER_PAGE_MAX, ingestVerifyChainQueryV1, type DeadLetterViewV1 } from '@vigil/contracts';
 import { connectNats } from '@vigil/messaging';
-import { loadConfig, ProblemException } from '@vigil/platform';
+import pino from 'pino';
+import { loadConfig, ProblemException, type BaseConfig } from '@vigil/platform';
+import { RpcClient } from './rpc.client';
+import { VERIFY_TIMEOUT_MS } from './events/verify.controller';
 import type { GatewayDatabase } from './db/schema';
 import { migrations } from './db/migrations';
 import { OrgRepository } from './auth/org.repository';
@@ -24,6 +29,7 @@ const usage = [
   'usage: vigil org create --name <name> --admin-email <email> [--admin-email <email> ...]',
   '       vigil dead-letters list [--org <id>] [--consumer <durable>] [--limit <n>] [--cursor <c>] [--json]',
   '       vigil dead-letters replay <id>',
+  '       vigil events verify --org <id> [--json]',
 ].join('\n');
 
 const cliEnv = z.object({ DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }), NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222') });
@@ -49,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
   if (noun === 'org' && verb === 'create') return orgCreate(rest);
   if (noun === 'dead-letters' && verb === 'list') return deadLettersList(rest);
   if (noun === 'dead-letters' && verb === 'replay') return deadLettersReplay(rest);
+  if (noun === 'events' && verb === 'verify') return eventsVerify(rest);
   return fail(noun ? `unknown command: ${[noun, verb].filter(Boolean).join(' ')}` : 'no command');
 }
 
@@ -122,6 +129,35 @@ async function deadLettersReplay(rest: string[]): Promise<number> {
     });
   } finally {
     await nc.close();
+  }
+}
+
+/** Exit codes: 0 the chain is intact, 3 it is broken (the row is named), 1 the question failed. */
+async function eventsVerify(rest: string[]): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const org = z.uuid().safeParse(values.org);
+  if (!org.success) return fail('--org: an organisation id (UUID) is required');
+  const config = loadConfig(cliEnv, process.env, 'vigil');
+  // Ingest owns the store and answers over NATS; the CLI asks like the API does, with the same contract.
+  const rpc = new RpcClient({ NATS_URL: config.NATS_URL } as BaseConfig, pino({ name: 'vigil-cli', level: 'error' }, pino.destination(2)));
+  await rpc.onModuleInit();
+  try {
+    const v = await rpc.query(ingestVerifyChainQueryV1, { orgId: org.data.toLowerCase() }, 'ingest', { timeoutMs: VERIFY_TIMEOUT_MS });
+    if (values.json) process.stdout.write(`${JSON.stringify(v.verification)}\n`);
+    else if (v.verification.intact) process.stdout.write(`intact: ${v.verification.checked} events verified\n`);
+    else {
+      const b = v.verification;
+      process.stdout.write(
+        [
+          `BROKEN: ${b.reason} at seq ${b.firstBrokenSeq}${b.firstBrokenEventId ? ` (event ${b.firstBrokenEventId})` : ''}`,
+          `  last intact seq: ${b.lastIntactSeq ?? 'none'}; rows checked: ${b.checked}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    return v.verification.intact ? 0 : 3;
+  } finally {
+    await rpc.onApplicationShutdown();
   }
 }
 
