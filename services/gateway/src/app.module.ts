@@ -11,6 +11,7 @@ import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
+import { DocsController } from './openapi/docs.controller';
 import { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { DeadLetterReplayer, DeadLetterService } from './dead-letters/dead-letter.service';
 import { DeadLetterHandlers } from './dead-letters/dead-letter.handlers';
@@ -26,6 +27,6 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, OpenApiController],
+  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, OpenApiController, DocsController],
   providers: [OrgRepository, ApiKeyGuard, AuditInterceptor, RpcClient, EventSubmissionService, DeadLetterRepository, DeadLetterService, DeadLetterReplayer, DeadLetterHandlers],
 });
