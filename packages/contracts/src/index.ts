@@ -15,6 +15,7 @@ export * from './events/org';
 export * from './queries/define';
 export * from './queries/incident';
 export * from './queries/reporting';
+export * from './queries/ingest-verify';
 export * from './api/problem';
 export * from './api/events';
 export * from './api/dead-letters';

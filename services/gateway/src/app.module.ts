@@ -12,9 +12,11 @@ import { AuditInterceptor } from './audit/audit.interceptor';
 import { RpcClient } from './rpc.client';
 import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
+import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
+import { DocsController } from './openapi/docs.controller';
 import { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { DeadLetterReplayer, DeadLetterService } from './dead-letters/dead-letter.service';
 import { DeadLetterHandlers } from './dead-letters/dead-letter.handlers';
@@ -30,7 +32,7 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, OpenApiController],
+  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, OpenApiController, DocsController],
   providers: [
     OrgRepository,
     ApiKeyRepository,

@@ -8,15 +8,20 @@
  *   vigil keys list --org <id> [--json]
  *   vigil keys revoke <key id>
  *   vigil keys rotate <key id>
+ *   vigil events verify --org <id> [--json]
  * `org create` prints the organisation id and its first admin API key, once: only the key's hash is
  * stored; so do `keys create` and `keys rotate`. `dead-letters` shows every org's records, including those whose org is unknown (the API never does).
+ * `events verify` asks ingest (over NATS) to recompute the org's hash chain; exit 3 when it is broken.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
-import { DEAD_LETTER_PAGE_MAX, type ApiKeyCreatedV1, type ApiKeyViewV1, type DeadLetterViewV1 } from '@vigil/contracts';
+import { DEAD_LETTER_PAGE_MAX, ingestVerifyChainQueryV1, type ApiKeyCreatedV1, type ApiKeyViewV1, type DeadLetterViewV1 } from '@vigil/contracts';
 import { connectNats } from '@vigil/messaging';
-import { loadConfig, ProblemException } from '@vigil/platform';
+import pino from 'pino';
+import { loadConfig, ProblemException, type BaseConfig } from '@vigil/platform';
+import { RpcClient } from './rpc.client';
+import { VERIFY_TIMEOUT_MS } from './events/verify.controller';
 import type { GatewayDatabase } from './db/schema';
 import { migrations } from './db/migrations';
 import { OrgRepository } from './auth/org.repository';
@@ -36,6 +41,7 @@ const usage = [
   '       vigil keys list --org <id> [--json]',
   '       vigil keys revoke <key id>',
   '       vigil keys rotate <key id>',
+  '       vigil events verify --org <id> [--json]',
 ].join('\n');
 
 const cliEnv = z.object({ DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }), NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222') });
@@ -64,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
   if (noun === 'keys' && verb === 'create') return keysCreate(rest);
   if (noun === 'keys' && verb === 'list') return keysList(rest);
   if (noun === 'keys' && (verb === 'revoke' || verb === 'rotate')) return keysChange(verb, rest);
+  if (noun === 'events' && verb === 'verify') return eventsVerify(rest);
   return fail(noun ? `unknown command: ${[noun, verb].filter(Boolean).join(' ')}` : 'no command');
 }
 
@@ -205,6 +212,35 @@ function formatKey(k: ApiKeyViewV1 | ApiKeyCreatedV1): string {
     `  scopes: ${k.scopes.join(', ')}  event types: ${k.eventTypes?.join(', ') ?? 'all'}  rate limit: ${k.rateLimitPerMinute}/min`,
     `  created ${k.createdAt}  last used ${k.lastUsedAt ?? 'never'}${k.rotatedAt ? `  rotated ${k.rotatedAt}` : ''}`,
   ].join('\n');
+}
+
+/** Exit codes: 0 the chain is intact, 3 it is broken (the row is named), 1 the question failed. */
+async function eventsVerify(rest: string[]): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const org = z.uuid().safeParse(values.org);
+  if (!org.success) return fail('--org: an organisation id (UUID) is required');
+  const config = loadConfig(cliEnv, process.env, 'vigil');
+  // Ingest owns the store and answers over NATS; the CLI asks like the API does, with the same contract.
+  const rpc = new RpcClient({ NATS_URL: config.NATS_URL } as BaseConfig, pino({ name: 'vigil-cli', level: 'error' }, pino.destination(2)));
+  await rpc.onModuleInit();
+  try {
+    const v = await rpc.query(ingestVerifyChainQueryV1, { orgId: org.data.toLowerCase() }, 'ingest', { timeoutMs: VERIFY_TIMEOUT_MS });
+    if (values.json) process.stdout.write(`${JSON.stringify(v.verification)}\n`);
+    else if (v.verification.intact) process.stdout.write(`intact: ${v.verification.checked} events verified\n`);
+    else {
+      const b = v.verification;
+      process.stdout.write(
+        [
+          `BROKEN: ${b.reason} at seq ${b.firstBrokenSeq}${b.firstBrokenEventId ? ` (event ${b.firstBrokenEventId})` : ''}`,
+          `  last intact seq: ${b.lastIntactSeq ?? 'none'}; rows checked: ${b.checked}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    return v.verification.intact ? 0 : 3;
+  } finally {
+    await rpc.onApplicationShutdown();
+  }
 }
 
 function formatDeadLetter(d: DeadLetterViewV1): string {

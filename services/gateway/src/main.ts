@@ -1,6 +1,7 @@
 import { runService } from '@vigil/platform';
 import { AppModule } from './app.module';
 import { gatewayEnvSchema } from './config';
+import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE } from './events/http-modes';
 
 runService({
   service: 'gateway',
@@ -8,7 +9,7 @@ runService({
   module: AppModule,
   bootstrap: (config) => ({
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
-    // CloudEvents batch mode media type, parsed like JSON.
-    jsonMediaTypes: ['application/cloudevents-batch+json', 'application/cloudevents+json'],
+    // CloudEvents batch and structured media types: parsed by the same strict JSON parser as application/json.
+    jsonMediaTypes: [BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE],
   }),
 });

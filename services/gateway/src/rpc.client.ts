@@ -35,11 +35,11 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
    * what the contract (and the OpenAPI document generated from it) says. A missing or slow owner is a
    * 503/504, a reply that breaks the contract a 502, never a hang or an unchecked body.
    */
-  async query<Q extends QueryDefinition>(query: Q, request: QueryRequest<Q>, owner: string): Promise<QueryAnswer<Q>> {
+  async query<Q extends QueryDefinition>(query: Q, request: QueryRequest<Q>, owner: string, opts: { timeoutMs?: number } = {}): Promise<QueryAnswer<Q>> {
     const payload = query.request.parse(request);
     let raw: unknown;
     try {
-      raw = await firstValueFrom(this.client.send<unknown>(query.subject, payload).pipe(timeout(RPC_TIMEOUT_MS)));
+      raw = await firstValueFrom(this.client.send<unknown>(query.subject, payload).pipe(timeout(opts.timeoutMs ?? RPC_TIMEOUT_MS)));
     } catch (err) {
       const timedOut = err instanceof Error && err.name === 'TimeoutError';
       if (timedOut) throw new ProblemException({ status: 504, title: 'Gateway Timeout', detail: `the ${owner} service did not answer in time` });

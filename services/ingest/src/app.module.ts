@@ -3,6 +3,7 @@ import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
 import { RawEventRepository } from './store/raw-event.repository';
 import { IngestHandlers } from './store/ingest.handlers';
+import { VerifyChainController } from './store/verify-chain.controller';
 
 export const ingestService = {
   service: 'ingest',
@@ -12,4 +13,4 @@ export const ingestService = {
   outbox: true,
 } as const;
 
-export const AppModule = serviceModule(ingestService, { providers: [RawEventRepository, IngestHandlers] });
+export const AppModule = serviceModule(ingestService, { controllers: [VerifyChainController], providers: [RawEventRepository, IngestHandlers] });

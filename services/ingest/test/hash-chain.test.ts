@@ -41,19 +41,86 @@ describe('raw event hash chain (real PostgreSQL)', () => {
     const fourth = event(4);
     const again = await database.db.transaction().execute((tx) => repo.append(tx, orgId, [first[1]!, fourth, fourth]));
     expect(again).toHaveLength(1);
-    expect(await repo.verifyChain(orgId)).toEqual({ checked: 4, brokenAt: null });
+    expect(await repo.verifyChain(orgId)).toEqual({ intact: true, checked: 4 });
 
     // Another org's chain is independent.
     const other = newId();
     await database.db.transaction().execute((tx) => repo.append(tx, other, [event(9)]));
-    expect(await repo.verifyChain(other)).toEqual({ checked: 1, brokenAt: null });
+    expect(await repo.verifyChain(other)).toEqual({ intact: true, checked: 1 });
 
     // Someone with superuser rights bypasses the append-only trigger and edits event 2.
     const [row] = await testDb.query<{ seq: string }>('select seq from ingest.raw_events where org_id = $1 order by seq offset 1 limit 1', [orgId]);
     await testDb.query('alter table ingest.raw_events disable trigger raw_events_append_only');
     await testDb.query(`update ingest.raw_events set envelope = jsonb_set(envelope, '{data,ip}', '"198.51.100.1"') where seq = $1`, [row!.seq]);
     await testDb.query('alter table ingest.raw_events enable trigger raw_events_append_only');
-    expect(await repo.verifyChain(orgId)).toEqual({ checked: 4, brokenAt: row!.seq });
-    expect(await repo.verifyChain(other)).toEqual({ checked: 1, brokenAt: null });
+    expect(await repo.verifyChain(orgId)).toMatchObject({ intact: false, checked: 2, firstBrokenSeq: Number(row!.seq), reason: 'altered' });
+    expect(await repo.verifyChain(other)).toEqual({ intact: true, checked: 1 });
+  });
+
+  /** Appends n events to a new org's chain in batches of 3; returns the org and its rows in order. */
+  async function chainOf(n: number) {
+    const orgId = newId();
+    const events = Array.from({ length: n }, (_, i) => event(100 + i));
+    for (let i = 0; i < n; i += 3) await database.db.transaction().execute((tx) => repo.append(tx, orgId, events.slice(i, i + 3)));
+    const rows = await testDb.query<{ seq: string; event_id: string }>('select seq, event_id from ingest.raw_events where org_id = $1 order by seq', [orgId]);
+    return { orgId, rows };
+  }
+
+  /** As the database owner, past the append-only trigger: what an attacker with superuser rights can do. */
+  async function tamper(statements: [string, unknown[]][] | (() => Promise<void>)) {
+    await testDb.query('alter table ingest.raw_events disable trigger user');
+    try {
+      if (typeof statements === 'function') await statements();
+      else for (const [sql, params] of statements) await testDb.query(sql, params);
+    } finally {
+      await testDb.query('alter table ingest.raw_events enable trigger user');
+    }
+  }
+
+  it('reads the chain a page at a time and finds breaks on any page', async () => {
+    const { orgId, rows } = await chainOf(11);
+    for (const pageSize of [1, 2, 5, 11, 5_000]) expect(await repo.verifyChain(orgId, { pageSize })).toEqual({ intact: true, checked: 11 });
+    await tamper([[`update ingest.raw_events set source = 'https://evil.test' where seq = $1`, [rows[8]!.seq]]]);
+    for (const pageSize of [1, 2, 4, 5_000]) {
+      expect(await repo.verifyChain(orgId, { pageSize })).toEqual({
+        intact: false, checked: 9, firstBrokenSeq: Number(rows[8]!.seq), firstBrokenEventId: rows[8]!.event_id, lastIntactSeq: Number(rows[7]!.seq), reason: 'altered',
+      });
+    }
+  });
+
+  it('names a removed row by the row after the gap, and a removed tail by the seq the head still names', async () => {
+    const { orgId, rows } = await chainOf(6);
+    await tamper([[`delete from ingest.raw_events where seq = $1`, [rows[2]!.seq]]]);
+    expect(await repo.verifyChain(orgId, { pageSize: 2 })).toEqual({
+      intact: false, checked: 3, firstBrokenSeq: Number(rows[3]!.seq), firstBrokenEventId: rows[3]!.event_id, lastIntactSeq: Number(rows[1]!.seq), reason: 'removed',
+    });
+
+    const tail = await chainOf(4);
+    await tamper([[`delete from ingest.raw_events where seq = $1`, [tail.rows[3]!.seq]]]);
+    expect(await repo.verifyChain(tail.orgId)).toEqual({ intact: false, checked: 3, firstBrokenSeq: Number(tail.rows[3]!.seq), lastIntactSeq: Number(tail.rows[2]!.seq), reason: 'removed' });
+
+    const first = await chainOf(3);
+    await tamper([[`delete from ingest.raw_events where seq = $1`, [first.rows[0]!.seq]]]);
+    expect(await repo.verifyChain(first.orgId)).toMatchObject({ intact: false, firstBrokenSeq: Number(first.rows[1]!.seq), lastIntactSeq: null, reason: 'removed' });
+  });
+
+  it('names two swapped rows as reordered', async () => {
+    const { orgId, rows } = await chainOf(6);
+    await tamper(() => swapRows(testDb, rows[1]!.seq, rows[4]!.seq));
+    expect(await repo.verifyChain(orgId)).toEqual({
+      intact: false, checked: 2, firstBrokenSeq: Number(rows[1]!.seq), firstBrokenEventId: rows[4]!.event_id, lastIntactSeq: Number(rows[0]!.seq), reason: 'reordered',
+    });
   });
 });
+
+/** Exchanges everything but seq between two rows (through placeholder ids: (org_id, event_id) is unique). */
+async function swapRows(db: TestDatabase, a: string, b: string): Promise<void> {
+  const cols = ['event_id', 'producer_id', 'source', 'type', 'dataschema', 'occurred_at', 'received_at', 'envelope', 'prev_hash', 'hash'];
+  const rows = await db.query<Record<string, unknown>>(`select seq, ${cols.join(', ')} from ingest.raw_events where seq in ($1, $2)`, [a, b]);
+  const bySeq = new Map(rows.map((r) => [String(r.seq), r]));
+  await db.query('update ingest.raw_events set event_id = gen_random_uuid() where seq in ($1, $2)', [a, b]);
+  for (const [target, from] of [[a, b], [b, a]] as const) {
+    const src = bySeq.get(from)!;
+    await db.query(`update ingest.raw_events set ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} where seq = $1`, [target, ...cols.map((c) => (c === 'envelope' ? JSON.stringify(src[c]) : src[c]))]);
+  }
+}

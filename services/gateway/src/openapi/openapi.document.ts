@@ -6,6 +6,7 @@ import {
   apiKeyListV1,
   apiKeyViewV1,
   breachSummaryViewV1,
+  chainVerificationV1,
   cloudEventEnvelopeSchema,
   deadLetterListParamsV1,
   deadLetterPageV1,
@@ -17,6 +18,7 @@ import {
   submissionOutcomeV1,
 } from '@vigil/contracts';
 import { MAX_BATCH_EVENTS } from '../events/event-submission.service';
+import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE } from '../events/http-modes';
 
 const componentRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -60,6 +62,16 @@ const revokeResponses = {
   '404': problemResponse('no such API key in this organisation'),
   '409': problemResponse("the organisation's last active admin key: create another admin key first"),
 };
+/** Binary mode: the event's attributes as headers (percent-encoded UTF-8 where not printable ASCII). */
+const binaryModeHeaders = [
+  ['ce-specversion', 'binary mode: `1.0`; its presence (with content-type application/json) selects binary mode'],
+  ['ce-id', 'binary mode: producer event id'],
+  ['ce-source', 'binary mode: event source (URI reference)'],
+  ['ce-type', 'binary mode: event type, e.g. login.failed'],
+  ['ce-time', 'binary mode: when it happened (RFC 3339)'],
+  ['ce-subject', 'binary mode: subject'],
+  ['ce-dataschema', 'binary mode: data schema'],
+].map(([name, description]) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description }));
 
 const deadLetterId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'dead letter id' };
 
@@ -84,6 +96,7 @@ export function buildOpenApiDocument() {
     ApiKey: apiKeyViewV1,
     ApiKeyCreated: apiKeyCreatedV1,
     ApiKeyList: apiKeyListV1,
+    ChainVerification: chainVerificationV1,
   });
   const listParameters = Object.entries(deadLetterListParamsV1.shape).map(([name, schema]) => {
     const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -92,7 +105,7 @@ export function buildOpenApiDocument() {
 
   return {
     openapi: '3.1.0',
-    info: { title: 'Vigil API', version: '1', description: 'Breach and incident management. Every call needs `Authorization: Bearer <api key>`.' },
+    info: { title: 'Vigil API', version: '1', description: 'Breach and incident management. Every call needs `Authorization: Bearer <api key>`. Readable at /docs.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
     components: {
@@ -102,16 +115,45 @@ export function buildOpenApiDocument() {
     paths: {
       '/v1/events': {
         post: {
-          summary: 'Submit a batch of security events',
-          description: `A JSON array of 1–${MAX_BATCH_EVENTS} CloudEvents (application/json or application/cloudevents-batch+json). Events are validated one by one; valid ones are stored even when others are rejected.`,
-          requestBody: { required: true, content: json({ type: 'array', maxItems: MAX_BATCH_EVENTS, items: componentRef('CloudEvent') }) },
+          summary: 'Submit security events (CloudEvents over HTTP: batch, structured or binary mode)',
+          description: [
+            'Three CloudEvents HTTP modes, all validated event by event exactly alike:',
+            `- **batch**: a JSON array of 1–${MAX_BATCH_EVENTS} CloudEvents as \`${BATCH_MEDIA_TYPE}\` or \`application/json\`. Valid events are stored even when others are rejected (207). Error pointers index the batch: \`/3/data/ip\`.`,
+            `- **structured**: one CloudEvent object as \`${STRUCTURED_MEDIA_TYPE}\`, treated as a batch of one (same answer shape). Error pointers point into the event: \`/data/ip\`.`,
+            '- **binary**: `application/json` with a `ce-specversion` header. The attributes are the `ce-*` headers (`ce-id`, `ce-source`, `ce-type`, optional `ce-time`, `ce-subject`, `ce-dataschema`, other `ce-<name>` headers are extension attributes); the body is `data`. Header values are printable ASCII, anything else percent-encoded UTF-8. Error pointers point into the event as if it had been sent structured: `/source`, `/data/ip`; messages name the header.',
+            'Any other content type is 415.',
+          ].join('\n'),
+          parameters: binaryModeHeaders,
+          requestBody: {
+            required: true,
+            content: {
+              [BATCH_MEDIA_TYPE]: { schema: { type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: componentRef('CloudEvent') } },
+              [STRUCTURED_MEDIA_TYPE]: { schema: componentRef('CloudEvent') },
+              'application/json': {
+                schema: { oneOf: [{ type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: componentRef('CloudEvent') }, { description: 'binary mode (with ce-* headers): the event data' }] },
+              },
+            },
+          },
           responses: {
             '202': ok('every event stored (or already stored: duplicate)', 'SubmissionOutcome'),
             '207': ok('some events stored, some rejected; see results', 'SubmissionOutcome'),
-            '400': problemResponse('not JSON, not a batch, or no valid event (then `errors` and the per-event `results` say why)'),
+            '400': problemResponse('not JSON, not a batch (or not one event), bad ce-* headers, or no valid event (then `errors` and the per-event `results` say why)'),
             ...authProblems('events:write'),
             '413': problemResponse('body or batch too large'),
+            '415': problemResponse('content type is none of the three modes'),
             '503': problemResponse('events could not be stored; retry the batch'),
+          },
+        },
+      },
+      '/v1/events/verify': {
+        get: {
+          summary: "Verify the organisation's tamper-evident event store",
+          description:
+            'Ingest recomputes the hash chain of every stored event (reading it in pages) and names the first row that fails: `altered` (its content no longer matches its hash), `removed` (rows before it, or at the end of the chain, are gone) or `reordered` (it links to another stored row than the one before it). Also `vigil events verify --org <id>`.',
+          responses: {
+            '200': ok('intact, or where and how the chain is broken', 'ChainVerification'),
+            ...authProblems('admin'),
+            ...queryProblems('ingest'),
           },
         },
       },

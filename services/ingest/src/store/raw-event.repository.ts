@@ -3,7 +3,11 @@ import type { Transaction } from 'kysely';
 import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import type { IngestDatabase } from '../db/schema';
+import type { ChainBreakReason, ChainVerificationV1 } from '@vigil/contracts';
 import { chainHash, GENESIS_HASH } from './hash-chain';
+
+/** Rows per query when verifying a chain: bounded memory whatever the chain's length. */
+export const VERIFY_PAGE_SIZE = 5_000;
 
 export interface NewRawEvent {
   eventId: string;
@@ -74,20 +78,64 @@ export class RawEventRepository {
     return fresh;
   }
 
-  /** Recomputes an org's chain from the stored rows; returns the first broken seq, or null if intact. */
-  async verifyChain(orgId: string): Promise<{ checked: number; brokenAt: string | null }> {
-    const rows = await this.db
-      .selectFrom('raw_events')
-      .select(['seq', 'event_id', 'type', 'source', 'occurred_at', 'envelope', 'prev_hash', 'hash'])
-      .where('org_id', '=', orgId)
-      .orderBy('seq')
-      .execute();
+  /**
+   * Recomputes an org's chain, page by page (keyset on seq), so a chain of any length is checked in
+   * constant memory. Stops at the first broken row and says how it broke:
+   * - altered: the row's hash is not the hash of its own content and prev_hash;
+   * - reordered: the row is self-consistent but links to a stored row other than the one before it;
+   * - removed: it links to a hash no stored row has, or the chain head names rows that are gone.
+   * seq is one sequence shared by every org, so gaps in an org's seqs are normal and prove nothing:
+   * only the hash links do.
+   */
+  async verifyChain(orgId: string, opts: { pageSize?: number } = {}): Promise<ChainVerificationV1> {
+    const pageSize = opts.pageSize ?? VERIFY_PAGE_SIZE;
+    // The head first: every row of this org up to its last_seq was committed with it (appends hold
+    // the head's lock), so rows appended while we read are simply beyond the range, never a false break.
+    const head = await this.db.selectFrom('chain_heads').select(['last_seq', 'last_hash']).where('org_id', '=', orgId).executeTakeFirst();
     let prev: Buffer = GENESIS_HASH;
-    for (const r of rows) {
-      const expected = chainHash(prev, { orgId, eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.toISOString(), envelope: r.envelope });
-      if (!r.prev_hash.equals(prev) || !r.hash.equals(expected)) return { checked: rows.length, brokenAt: r.seq };
-      prev = r.hash;
+    let lastIntactSeq: string | null = null;
+    let checked = 0;
+    const broken = (seq: string, reason: ChainBreakReason, eventId?: string): ChainVerificationV1 => ({
+      intact: false,
+      checked,
+      firstBrokenSeq: Number(seq),
+      ...(eventId ? { firstBrokenEventId: eventId } : {}),
+      lastIntactSeq: lastIntactSeq === null ? null : Number(lastIntactSeq),
+      reason,
+    });
+    for (;;) {
+      let page = this.db
+        .selectFrom('raw_events')
+        .select(['seq', 'event_id', 'type', 'source', 'occurred_at', 'envelope', 'prev_hash', 'hash'])
+        .where('org_id', '=', orgId);
+      if (lastIntactSeq !== null) page = page.where('seq', '>', lastIntactSeq);
+      if (head) page = page.where('seq', '<=', head.last_seq);
+      const rows = await page.orderBy('seq').limit(pageSize).execute();
+      for (const r of rows) {
+        checked += 1;
+        const own = chainHash(r.prev_hash, { orgId, eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.toISOString(), envelope: r.envelope });
+        if (!own.equals(r.hash)) return broken(r.seq, 'altered', r.event_id);
+        if (!r.prev_hash.equals(prev)) return broken(r.seq, (await this.hasLink(orgId, r.prev_hash)) ? 'reordered' : 'removed', r.event_id);
+        prev = r.hash;
+        lastIntactSeq = r.seq;
+      }
+      if (rows.length < pageSize) break;
     }
-    return { checked: rows.length, brokenAt: null };
+    if (head && !head.last_hash.equals(prev)) {
+      // The head names a later row than the last one stored: the end of the chain was cut off.
+      if (lastIntactSeq === null || BigInt(head.last_seq) > BigInt(lastIntactSeq)) return broken(head.last_seq, 'removed');
+      return broken(lastIntactSeq, 'altered');
+    }
+    return { intact: true, checked };
+  }
+
+  /**
+   * Whether some stored row of the org ends in this hash (or it is the genesis link). No index on
+   * hash: this runs once, at the first broken link, and an index would cost every append.
+   */
+  private async hasLink(orgId: string, hash: Buffer): Promise<boolean> {
+    if (hash.equals(GENESIS_HASH)) return true;
+    const row = await this.db.selectFrom('raw_events').select('seq').where('org_id', '=', orgId).where('hash', '=', hash).limit(1).executeTakeFirst();
+    return row !== undefined;
   }
 }
