@@ -76,13 +76,15 @@ export class VigilClient {
     }
     const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
     if (!Number.isInteger(maxBufferedEvents) || maxBufferedEvents < 1) throw new RangeError('maxBufferedEvents must be a positive integer');
+    const maxBatchBytes = options.maxBatchBytes ?? GATEWAY_MAX_BODY_BYTES;
+    if (!Number.isInteger(maxBatchBytes) || maxBatchBytes < 2) throw new RangeError('maxBatchBytes must be an integer of at least 2');
     if (!options.apiKey) throw new TypeError('apiKey is required');
     if (!options.source) throw new TypeError('source is required');
     this.opts = {
       apiKey: options.apiKey,
       source: options.source,
       maxBatchSize,
-      maxBatchBytes: options.maxBatchBytes ?? GATEWAY_MAX_BODY_BYTES,
+      maxBatchBytes,
       flushIntervalMs: options.flushIntervalMs ?? 1000,
       maxBufferedEvents,
       maxRetries: options.maxRetries ?? 10,

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import * as ts from 'typescript';
-import { ClientClosedError, EventValidationError, VigilClient, type FlushResult, type ProducerEvent } from '@vigil/sdk';
+import { ClientClosedError, DeliveryError, EventValidationError, RetriesExhaustedError, VigilClient, VigilHttpError, type FlushResult, type ProducerEvent } from '@vigil/sdk';
 import { repoRoot, waitFor } from '@vigil/testing';
 import { TestStack, type TestOrg } from '../src';
 
@@ -209,6 +209,66 @@ describe('producer SDK', () => {
     expect(vigil.pending).toBe(0);
     await expect(vigil.emit('login.failed', failed(4))).rejects.toBeInstanceOf(ClientClosedError);
     expect(await waitStored(source, 3)).toEqual([...ids].sort());
+  });
+
+  it('does not retry a refused API key and surfaces it from flush()', async () => {
+    const reported: number[] = [];
+    const vigil = client('https://sdk.test/bad-key', { apiKey: 'vgl_not-a-key', onError: (_, events) => reported.push(events.length) });
+    await vigil.emit('login.failed', failed(1));
+    await vigil.emit('login.failed', failed(2));
+
+    const error = await vigil.close().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).failed).toHaveLength(2);
+    expect((error as DeliveryError).failed[0]!.error).toBeInstanceOf(VigilHttpError);
+    expect(((error as DeliveryError).failed[0]!.error as VigilHttpError).status).toBe(401);
+    expect(reported).toEqual([2]);
+    expect(proxy.requests.map((r) => r.status)).toEqual([401]);
+  });
+
+  it('gives a batch up after maxRetries retries and says so', async () => {
+    const vigil = client('https://sdk.test/gives-up', { maxRetries: 2, onError: () => undefined });
+    proxy.script.push({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    await vigil.emit('login.failed', failed(1));
+
+    const error = await vigil.close().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).failed[0]!.error).toBeInstanceOf(RetriesExhaustedError);
+    expect(proxy.requests.map((r) => r.status)).toEqual([503, 503, 503]);
+  });
+
+  it('with installShutdownHooks, SIGTERM sends what is buffered and then ends the process by the signal', async () => {
+    const source = 'https://sdk.test/sigterm';
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sdk-sigterm-'));
+    try {
+      const entry = join(dir, 'producer.mjs');
+      writeFileSync(
+        entry,
+        [
+          `import { VigilClient } from '${pathToFileURL(join(repoRoot(), 'packages/sdk/dist/index.js')).href}';`,
+          `const vigil = new VigilClient({ baseUrl: process.env.VIGIL_URL, apiKey: process.env.VIGIL_API_KEY, source: '${source}', flushIntervalMs: 600000 });`,
+          'vigil.installShutdownHooks();',
+          `const ids = [await vigil.emit('login.failed', { ip: '192.0.2.1' }), await vigil.emit('login.failed', { ip: '192.0.2.2' })];`,
+          'console.log(JSON.stringify(ids));',
+          '// A server that would run until signalled.',
+          'setInterval(() => undefined, 1000);',
+        ].join('\n'),
+      );
+      const child = spawn(process.execPath, [entry], { env: { ...process.env, VIGIL_URL: proxy.url, VIGIL_API_KEY: org.key }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      await waitFor(async () => out.includes('\n'), { timeoutMs: 30_000, description: 'the producer to emit' });
+      const ids = JSON.parse(out.trim()) as string[];
+      expect(proxy.requests).toHaveLength(0);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe('SIGTERM');
+      expect(proxy.requests.map((r) => r.status)).toEqual([202]);
+      expect(await waitStored(source, 2)).toEqual([...ids].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
