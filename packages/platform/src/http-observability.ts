@@ -44,11 +44,18 @@ export function observeHttp(fastify: FastifyInstance, deps: { log: Logger; metri
       validCorrelationId(headerValue(req, 'x-correlation-id')) ?? validCorrelationId(headerValue(req, 'x-request-id')) ?? randomUUID();
     observed.set(req, { correlationId, startedAt: process.hrtime.bigint() });
     void reply.header(CORRELATION_ID_HTTP_HEADER, correlationId);
+    // Probes get no context: on Node 20 the first AsyncLocalStorage context makes every promise of the
+    // process pay for it, and a service whose only HTTP traffic is probes (ingest) should not.
+    if (QUIET_ROUTES.has(req.routeOptions.url ?? '')) {
+      done();
+      return;
+    }
     // The rest of the request's lifecycle continues from done(), so it runs inside this context.
     withCorrelationId(correlationId, done);
   });
   // Reading the body resumes on the socket's callbacks, outside the context: enter it again for the handler.
   fastify.addHook('preValidation', (req, _reply, done) => {
+    if (QUIET_ROUTES.has(req.routeOptions.url ?? '')) return done();
     withCorrelationId(observed.get(req)?.correlationId, done);
   });
   fastify.addHook('onResponse', (req, reply, done) => {

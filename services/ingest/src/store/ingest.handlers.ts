@@ -8,7 +8,7 @@ import {
   type VigilEvent,
 } from '@vigil/contracts';
 import type { Logger } from 'pino';
-import { ack, correlationIdOf, enqueueEvents, withCorrelationId, type Outcome } from '@vigil/messaging';
+import { ack, correlationIdOf, enqueueEvents, type Outcome } from '@vigil/messaging';
 import { CONFIG, LOGGER, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
 import { eventSizeProblem, type EventTimeBounds } from '@vigil/contracts';
 import type { IngestConfig } from '../config';
@@ -99,6 +99,7 @@ export class IngestHandlers implements OnModuleInit {
 
   /** One line per org and correlation id: each request's events can be followed into the chain. */
   private logStored(stored: Normalised[]): void {
+    if (!this.log.isLevelEnabled('info')) return;
     const groups = new Map<string, { orgId: string; correlationId?: string; eventIds: string[] }>();
     for (const n of stored) {
       const key = `${n.orgId} ${n.correlationId ?? ''}`;
@@ -107,9 +108,7 @@ export class IngestHandlers implements OnModuleInit {
       groups.set(key, g);
     }
     for (const g of groups.values()) {
-      withCorrelationId(g.correlationId, () =>
-        this.log.info({ orgId: g.orgId, stored: g.eventIds.length, eventIds: g.eventIds.slice(0, 20) }, 'events stored'),
-      );
+      this.log.info({ orgId: g.orgId, stored: g.eventIds.length, eventIds: g.eventIds.slice(0, 20), correlationId: g.correlationId }, 'events stored');
     }
   }
 }
