@@ -3,18 +3,43 @@ import { loginFailedV1, loginSucceededV1 } from './events/login';
 import { detectionTriggeredV1 } from './events/detection';
 import { incidentCreatedV1 } from './events/incident';
 import { orgCreatedV1 } from './events/org';
+import { adminActionV1 } from './events/admin';
+import { dataExportV1 } from './events/data';
+import { accessDeniedV1 } from './events/access';
+import { thirdPartySharedV1 } from './events/thirdparty';
+import { credentialExposedV1 } from './events/credential';
+import { accountMfaDisabledV1, accountMfaEnabledV1, accountPasswordChangedV1 } from './events/account';
 
 /** Every contract Vigil knows, keyed by dataschema. */
 export const eventCatalog: readonly EventDefinition[] = [
   loginFailedV1,
   loginSucceededV1,
+  adminActionV1,
+  dataExportV1,
+  accessDeniedV1,
+  thirdPartySharedV1,
+  credentialExposedV1,
+  accountPasswordChangedV1,
+  accountMfaEnabledV1,
+  accountMfaDisabledV1,
   detectionTriggeredV1,
   incidentCreatedV1,
   orgCreatedV1,
 ];
 
 /** Event types a producer may submit through the gateway (or to `ingest.submitted.<orgid>`). */
-export const producerEventDefinitions: readonly EventDefinition[] = [loginFailedV1, loginSucceededV1];
+export const producerEventDefinitions: readonly EventDefinition[] = [
+  loginFailedV1,
+  loginSucceededV1,
+  adminActionV1,
+  dataExportV1,
+  accessDeniedV1,
+  thirdPartySharedV1,
+  credentialExposedV1,
+  accountPasswordChangedV1,
+  accountMfaEnabledV1,
+  accountMfaDisabledV1,
+];
 
 const byDataschema = new Map(eventCatalog.map((d) => [d.dataschema, d]));
 const latestByType = new Map<string, EventDefinition>();

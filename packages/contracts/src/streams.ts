@@ -14,8 +14,13 @@ export interface StreamDefinition {
 export const streams = {
   /** Raw producer events between gateway and ingest. */
   ingest: { name: 'VIGIL_INGEST', subjects: ['ingest.submitted.*'], maxAgeDays: 7, duplicateWindowMinutes: 10 },
-  /** Normalised security events, published by ingest per type. */
-  security: { name: 'VIGIL_SECURITY', subjects: ['login.>'], maxAgeDays: 30, duplicateWindowMinutes: 10 },
+  /** Normalised producer events, published by ingest per type (one family per producer contract prefix). */
+  security: {
+    name: 'VIGIL_SECURITY',
+    subjects: ['login.>', 'admin.>', 'data.>', 'access.>', 'thirdparty.>', 'credential.>', 'account.>'],
+    maxAgeDays: 30,
+    duplicateWindowMinutes: 10,
+  },
   detections: { name: 'VIGIL_DETECTIONS', subjects: ['detection.>'], maxAgeDays: 30, duplicateWindowMinutes: 10 },
   incidents: { name: 'VIGIL_INCIDENTS', subjects: ['incident.>'], maxAgeDays: 365, duplicateWindowMinutes: 10 },
   orgs: { name: 'VIGIL_ORGS', subjects: ['org.>'], maxAgeDays: 3650, duplicateWindowMinutes: 10 },

@@ -17,7 +17,8 @@ export const loginFailedV1 = defineEvent({
     .object({
       ip,
       ...principal,
-      reason: z.enum(['invalid_password', 'invalid_username', 'account_locked', 'mfa_failed', 'other']).optional(),
+      // `unknown_user` is the preferred name; `invalid_username` stays valid for producers already sending it.
+      reason: z.enum(['invalid_password', 'invalid_username', 'unknown_user', 'account_locked', 'mfa_failed', 'other']).optional(),
     })
     .strict(),
 });
@@ -35,3 +36,6 @@ export const loginSucceededV1 = defineEvent({
     .strict(),
 });
 export type LoginSucceededV1 = z.infer<typeof loginSucceededV1.schema>;
+
+export const loginFailedExample: LoginFailedV1 = { ip: '203.0.113.50', username: 'alice@acme.test', reason: 'unknown_user', userAgent: 'curl/8.5' };
+export const loginSucceededExample: LoginSucceededV1 = { ip: '203.0.113.50', username: 'alice@acme.test', userId: 'usr_42', mfa: true };
