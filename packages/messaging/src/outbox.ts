@@ -16,6 +16,11 @@ export interface EnqueueOptions {
    * each message's own). Default: the correlation id of the work in progress.
    */
   correlationId?: string | ((event: VigilEvent, index: number) => string | undefined);
+  /**
+   * Subject to publish on instead of `eventSubject(type, orgid)`: e.g. `ingest.submitted.<org>`, for an
+   * event that must go through ingest (validated, hash-chained, republished) like any producer's.
+   */
+  subject?: (event: VigilEvent) => string;
 }
 
 /**
@@ -30,7 +35,7 @@ export async function enqueueEvents<DB extends MessagingTables>(tx: Transaction<
   };
   await (tx as unknown as Transaction<MessagingTables>)
     .insertInto('outbox')
-    .values(events.map((e, i) => ({ event_id: e.id, subject: eventSubject(e.type, e.orgid), payload: JSON.stringify(e), correlation_id: correlationOf(e, i) })))
+    .values(events.map((e, i) => ({ event_id: e.id, subject: opts.subject ? opts.subject(e) : eventSubject(e.type, e.orgid), payload: JSON.stringify(e), correlation_id: correlationOf(e, i) })))
     .execute();
 }
 
