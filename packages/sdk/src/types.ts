@@ -1,4 +1,16 @@
-import type { FieldError, LoginFailedV1, LoginSucceededV1 } from '@vigil/contracts';
+import type {
+  AccessDeniedV1,
+  AccountMfaDisabledV1,
+  AccountMfaEnabledV1,
+  AccountPasswordChangedV1,
+  AdminActionV1,
+  CredentialExposedV1,
+  DataExportV1,
+  FieldError,
+  LoginFailedV1,
+  LoginSucceededV1,
+  ThirdPartySharedV1,
+} from '@vigil/contracts';
 
 /**
  * The data of each event type a producer may send, from @vigil/contracts. A spec checks these keys
@@ -7,9 +19,28 @@ import type { FieldError, LoginFailedV1, LoginSucceededV1 } from '@vigil/contrac
 export interface ProducerEventDataMap {
   'login.failed': LoginFailedV1;
   'login.succeeded': LoginSucceededV1;
+  'admin.action': AdminActionV1;
+  'data.export': DataExportV1;
+  'access.denied': AccessDeniedV1;
+  'thirdparty.shared': ThirdPartySharedV1;
+  'credential.exposed': CredentialExposedV1;
+  'account.password_changed': AccountPasswordChangedV1;
+  'account.mfa_enabled': AccountMfaEnabledV1;
+  'account.mfa_disabled': AccountMfaDisabledV1;
 }
 export type ProducerEventType = keyof ProducerEventDataMap;
-export const producerEventTypes = ['login.failed', 'login.succeeded'] as const satisfies readonly ProducerEventType[];
+export const producerEventTypes = [
+  'login.failed',
+  'login.succeeded',
+  'admin.action',
+  'data.export',
+  'access.denied',
+  'thirdparty.shared',
+  'credential.exposed',
+  'account.password_changed',
+  'account.mfa_enabled',
+  'account.mfa_disabled',
+] as const satisfies readonly ProducerEventType[];
 
 /** A CloudEvent as the SDK sends it (structured JSON mode; the gateway stamps `orgid` from the key). */
 export interface ProducerEvent<T extends ProducerEventType = ProducerEventType> {

@@ -61,7 +61,11 @@ describe('tamper-evident event store: verify (gateway + ingest as real processes
     const res = await verify(org);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ intact: true, checked: 5 });
-    expect(await cli(org)).toEqual({ code: 0, stdout: 'intact: 5 events verified\n' });
+    // The API call was an admin call: its admin.action event joins the chain too (self-audit).
+    await waitFor(async () => (await stack.count('select count(*) as n from ingest.raw_events where org_id = $1', [org.orgId])) === 6, {
+      description: 'the verify call to be chained as an admin.action',
+    });
+    expect(await cli(org)).toEqual({ code: 0, stdout: 'intact: 6 events verified\n' });
   });
 
   it('names a row whose content was altered by hand', async () => {
