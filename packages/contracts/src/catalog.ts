@@ -10,23 +10,6 @@ import { thirdPartySharedV1 } from './events/thirdparty';
 import { credentialExposedV1 } from './events/credential';
 import { accountMfaDisabledV1, accountMfaEnabledV1, accountPasswordChangedV1 } from './events/account';
 
-/** Every contract Vigil knows, keyed by dataschema. */
-export const eventCatalog: readonly EventDefinition[] = [
-  loginFailedV1,
-  loginSucceededV1,
-  adminActionV1,
-  dataExportV1,
-  accessDeniedV1,
-  thirdPartySharedV1,
-  credentialExposedV1,
-  accountPasswordChangedV1,
-  accountMfaEnabledV1,
-  accountMfaDisabledV1,
-  detectionTriggeredV1,
-  incidentCreatedV1,
-  orgCreatedV1,
-];
-
 /** Event types a producer may submit through the gateway (or to `ingest.submitted.<orgid>`). */
 export const producerEventDefinitions: readonly EventDefinition[] = [
   loginFailedV1,
@@ -40,6 +23,9 @@ export const producerEventDefinitions: readonly EventDefinition[] = [
   accountMfaEnabledV1,
   accountMfaDisabledV1,
 ];
+
+/** Every contract Vigil knows, keyed by dataschema: the producer events and Vigil's own. */
+export const eventCatalog: readonly EventDefinition[] = [...producerEventDefinitions, detectionTriggeredV1, incidentCreatedV1, orgCreatedV1];
 
 const byDataschema = new Map(eventCatalog.map((d) => [d.dataschema, d]));
 const latestByType = new Map<string, EventDefinition>();
