@@ -13,6 +13,8 @@ export const MAX_EVENT_DEPTH = 32;
  * normalised by ingest and once more inside a dead letter with its headers.
  */
 export const MAX_EVENT_BYTES = 256 * 1024;
+/** Events per batch: per HTTP request, and per batch message on the ingest subject. */
+export const MAX_BATCH_EVENTS = 1000;
 
 export function eventSizeProblem(bytes: number): string | undefined {
   return bytes > MAX_EVENT_BYTES ? `is ${bytes} bytes as JSON; at most ${MAX_EVENT_BYTES}` : undefined;

@@ -37,4 +37,11 @@ export const headers = {
   deadLetterReceivedAt: 'Vigil-Dead-Letter-Received-At',
   /** Set when the parked payload is only the start of the original (its full length in bytes). */
   deadLetterTruncatedFrom: 'Vigil-Dead-Letter-Truncated-From',
+  /** On a dead letter published again: which dead letter it replays (ingest republishes what it had stored). */
+  replayOf: 'Vigil-Replay-Of',
+  /**
+   * On a batch the gateway hands to ingest: the core NATS subject ingest answers on once the batch is
+   * stored and published (see ingestConfirmationV1), so the HTTP answer can name real duplicates.
+   */
+  confirmTo: 'Vigil-Confirm-To',
 } as const;

@@ -1,10 +1,10 @@
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { deadLetterSubject, headers as vigilHeaders, streams } from '@vigil/contracts';
+import { streams } from '@vigil/contracts';
 import { consumerDefaults, ensureConsumer, type ConsumerSpec } from './topology';
-import { publishRaw } from './publisher';
+import { publishDeadLetter } from './dead-letter';
 import { classifyFailure, describeError } from './errors';
-import { correlationHeaders, correlationIdOf } from './correlation';
+import { correlationIdOf } from './correlation';
 import type { MessagingMetrics, SettledAs } from './metrics';
 
 export type Outcome =
@@ -283,26 +283,18 @@ export class JetStreamConsumerRunner {
       msg.nak(backoffMs[Math.min(deliveries - 1, backoffMs.length - 1)]);
       return 'retry';
     }
-    // A message near the server's size limit no longer fits once the headers are added: park its
-    // start and say how long it was (such a record can be read, not replayed).
-    const room = (this.nc.info?.max_payload ?? 1024 * 1024) - DEAD_LETTER_HEADROOM_BYTES;
-    const truncated = msg.data.length > room;
     try {
-      await publishRaw(
-        this.nc.jetstream(),
-        deadLetterSubject(this.spec.durable),
-        `${this.spec.durable}:${msg.info.streamSequence}`,
-        truncated ? msg.data.subarray(0, room) : msg.data,
-        {
-          [vigilHeaders.deadLetterReason]: headerSafe(outcome.reason).slice(0, 1024),
-          ...(truncated ? { [vigilHeaders.deadLetterTruncatedFrom]: String(msg.data.length) } : {}),
-          [vigilHeaders.deadLetterStream]: this.spec.stream.name,
-          [vigilHeaders.deadLetterSubject]: msg.subject,
-          [vigilHeaders.deadLetterDeliveries]: String(deliveries),
-          [vigilHeaders.deadLetterReceivedAt]: new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString(),
-          ...correlationHeaders(correlationIdOf(msg)),
-        },
-      );
+      await publishDeadLetter(this.nc, {
+        durable: this.spec.durable,
+        stream: this.spec.stream.name,
+        subject: msg.subject,
+        msgId: `${this.spec.durable}:${msg.info.streamSequence}`,
+        data: msg.data,
+        reason: outcome.reason,
+        deliveries,
+        receivedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+        correlationId: correlationIdOf(msg),
+      });
       this.log.error({ durable: this.spec.durable, subject: msg.subject, deliveries, reason: outcome.reason, correlationId: correlationIdOf(msg) }, 'dead-lettered');
       // No reason argument: `+TERM <reason>` is NATS 2.10+; a 2.9 server ignores it and redelivers.
       msg.term();
@@ -314,18 +306,6 @@ export class JetStreamConsumerRunner {
       return 'retry';
     }
   }
-}
-
-/** Room left in a dead letter for its headers. */
-const DEAD_LETTER_HEADROOM_BYTES = 8 * 1024;
-
-/**
- * A reason may quote attacker-controlled text (a member name with a line break); NATS refuses CR/LF in
- * a header value, which would leave the message neither parked nor dropped. Control characters are
- * written as \uXXXX escapes instead.
- */
-function headerSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -5,6 +5,7 @@ export * from './topology';
 export * from './publisher';
 export * from './decode';
 export * from './consumer-runner';
+export * from './dead-letter';
 export * from './inbox';
 export * from './outbox';
 export * from './tables';

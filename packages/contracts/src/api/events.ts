@@ -20,3 +20,17 @@ export const submissionOutcomeV1 = z
   })
   .describe('per-event outcome of a batch');
 export type SubmissionOutcomeV1 = z.infer<typeof submissionOutcomeV1>;
+
+/**
+ * Ingest's answer to the gateway (core NATS, on the batch's `Vigil-Confirm-To` subject) once a batch
+ * message is stored and its events published: which of its events were already stored, and which it
+ * had to park as dead letters (indexes into the message's array).
+ */
+export const ingestConfirmationV1 = z
+  .object({
+    msgId: z.string().max(200),
+    duplicates: z.array(z.uuid()),
+    deadLettered: z.array(z.object({ index: z.number().int().nonnegative(), reason: z.string().max(2000) })),
+  })
+  .strict();
+export type IngestConfirmationV1 = z.infer<typeof ingestConfirmationV1>;

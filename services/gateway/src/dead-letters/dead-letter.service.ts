@@ -1,12 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders, type NatsConnection } from 'nats';
-import type { DeadLetterPageV1, DeadLetterViewV1 } from '@vigil/contracts';
+import { headers as vigilHeaders, type DeadLetterPageV1, type DeadLetterViewV1 } from '@vigil/contracts';
 import { NATS, ProblemException } from '@vigil/platform';
 import { toView } from './dead-letter';
 import { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
-
-/** Marks a replayed message, so its consumer's logs (and a second dead letter) can be traced back. */
-export const REPLAY_OF_HEADER = 'Vigil-Replay-Of';
 
 /** Reading dead letters: shared by the HTTP API (one org) and the CLI (operators, every org). */
 @Injectable()
@@ -53,7 +50,8 @@ export class DeadLetterReplayer {
     }
     const n = row.replay_count + 1;
     const h = natsHeaders();
-    h.set(REPLAY_OF_HEADER, row.id);
+    // Marks the replay, so its consumer's logs (and a second dead letter) can be traced back.
+    h.set(vigilHeaders.replayOf, row.id);
     try {
       await this.nc.jetstream().publish(row.original_subject, row.payload, {
         msgID: `replay:${row.id}:${n}`,

@@ -1,12 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { NatsConnection } from 'nats';
+import { createHash } from 'node:crypto';
+import { createInbox, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { deriveId, eventSizeProblem, ingestSubmittedSubject, parseProducerEvent, type EventResultV1, type SubmissionOutcomeV1 } from '@vigil/contracts';
+import {
+  MAX_BATCH_EVENTS,
+  deriveId,
+  eventSizeProblem,
+  headers as vigilHeaders,
+  ingestConfirmationV1,
+  ingestSubmittedSubject,
+  parseProducerEvent,
+  type EventResultV1,
+  type IngestConfirmationV1,
+  type SubmissionOutcomeV1,
+} from '@vigil/contracts';
 import { correlationHeaders, currentCorrelationId, encodeEvent, publishRaw } from '@vigil/messaging';
 import { CONFIG, LOGGER, Metrics, NATS, ProblemException, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
 
-export const MAX_BATCH_EVENTS = 1000;
+/** Room left in a batch message for its headers, under the server's max_payload. */
+const BATCH_MESSAGE_HEADROOM_BYTES = 16 * 1024;
+
+interface Accepted {
+  index: number;
+  eventId: string;
+  payload: Uint8Array;
+}
 
 export type EventResult = EventResultV1;
 export type SubmissionOutcome = SubmissionOutcomeV1;
@@ -19,6 +38,7 @@ export type SubmissionOutcome = SubmissionOutcomeV1;
 @Injectable()
 export class EventSubmissionService {
   private readonly timeBounds;
+  private readonly confirmMs: number;
   private readonly outcomes: Counter<'outcome'>;
 
   constructor(
@@ -28,6 +48,7 @@ export class EventSubmissionService {
     metrics: Metrics,
   ) {
     this.timeBounds = eventTimeBounds(config);
+    this.confirmMs = config.VIGIL_INGEST_CONFIRM_MS;
     this.outcomes = metrics.counter({
       name: 'vigil_gateway_events_total',
       help: 'Events submitted over HTTP, by outcome: accepted (stored in JetStream), duplicate or rejected',
@@ -52,7 +73,7 @@ export class EventSubmissionService {
     }
 
     const results: EventResult[] = new Array(body.length);
-    const toPublish: { index: number; eventId: string; payload: Uint8Array }[] = [];
+    const toPublish: Accepted[] = [];
     const seenInBatch = new Set<string>();
     const receivedAt = new Date();
     body.forEach((raw: unknown, index) => {
@@ -87,25 +108,7 @@ export class EventSubmissionService {
       toPublish.push({ index, eventId, payload });
     });
 
-    if (toPublish.length) {
-      const js = this.nc.jetstream();
-      const subject = ingestSubmittedSubject(orgId);
-      // The request's correlation id rides along, so ingest and everything downstream log it too.
-      const headers = correlationHeaders(currentCorrelationId());
-      const acks = await Promise.allSettled(toPublish.map((p) => publishRaw(js, subject, p.eventId, p.payload, headers)));
-      const failed = acks.filter((a) => a.status === 'rejected');
-      if (failed.length) {
-        this.log.error({ err: (failed[0] as PromiseRejectedResult).reason, failed: failed.length }, 'JetStream publish failed');
-        throw new ProblemException({
-          status: 503,
-          title: 'Service Unavailable',
-          detail: `${failed.length} of ${toPublish.length} events could not be stored; retry the whole batch (events already stored are deduplicated by their id)`,
-        });
-      }
-      acks.forEach((a, i) => {
-        if (a.status === 'fulfilled' && a.value.duplicate) results[toPublish[i]!.index] = { index: toPublish[i]!.index, id: results[toPublish[i]!.index]!.id, status: 'duplicate', eventId: toPublish[i]!.eventId };
-      });
-    }
+    if (toPublish.length) await this.handOver(orgId, toPublish, results);
 
     const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
     const outcome = { accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), results };
@@ -113,6 +116,91 @@ export class EventSubmissionService {
     this.outcomes.labels('duplicate').inc(outcome.duplicates);
     this.outcomes.labels('rejected').inc(outcome.rejected);
     return outcome;
+  }
+
+  /**
+   * Hands the valid events to ingest as few JetStream messages as fit (one per request as a rule):
+   * "accepted" means persisted in JetStream. The message id is a digest of the events' ids, so a
+   * retried request is stored once. Then waits (bounded) for ingest to confirm the batch stored, to
+   * name the events it already had as duplicates.
+   */
+  private async handOver(orgId: string, accepted: Accepted[], results: EventResult[]): Promise<void> {
+    const chunks = chunkForMessages(accepted, (this.nc.info?.max_payload ?? 1024 * 1024) - BATCH_MESSAGE_HEADROOM_BYTES);
+    const inbox = this.confirmMs > 0 ? createInbox() : undefined;
+    const confirmations = inbox ? this.awaitConfirmations(inbox, chunks.length) : undefined;
+    const js = this.nc.jetstream();
+    const subject = ingestSubmittedSubject(orgId);
+    // The request's correlation id rides along, so ingest and everything downstream log it too.
+    const headers = { ...correlationHeaders(currentCorrelationId()), ...(inbox ? { [vigilHeaders.confirmTo]: inbox } : {}) };
+    const acks = await Promise.allSettled(chunks.map((c) => publishRaw(js, subject, c.msgId, c.payload, headers)));
+    const failed = acks.filter((a) => a.status === 'rejected');
+    if (failed.length) {
+      confirmations?.cancel();
+      this.log.error({ err: (failed[0] as PromiseRejectedResult).reason, failed: failed.length }, 'JetStream publish failed');
+      throw new ProblemException({
+        status: 503,
+        title: 'Service Unavailable',
+        detail: `${accepted.length} events could not be handed to storage; retry the whole batch (events already stored are deduplicated by their id)`,
+      });
+    }
+    const waitingFor = new Set<string>();
+    acks.forEach((a, i) => {
+      const chunk = chunks[i]!;
+      // The same events sent before (a retried request): JetStream already holds them.
+      if (a.status === 'fulfilled' && a.value.duplicate) for (const e of chunk.events) results[e.index] = { index: e.index, id: results[e.index]!.id, status: 'duplicate', eventId: e.eventId };
+      else waitingFor.add(chunk.msgId);
+    });
+    if (!confirmations) return;
+    const answers = await confirmations.until(waitingFor, this.confirmMs);
+    if (answers.size < waitingFor.size) this.log.warn({ waiting: waitingFor.size, confirmed: answers.size, ms: this.confirmMs }, 'ingest did not confirm in time; answering without naming duplicates');
+    for (const chunk of chunks) {
+      const answer = answers.get(chunk.msgId);
+      if (!answer) continue;
+      const duplicates = new Set(answer.duplicates);
+      for (const e of chunk.events) if (duplicates.has(e.eventId)) results[e.index] = { index: e.index, id: results[e.index]!.id, status: 'duplicate', eventId: e.eventId };
+      for (const d of answer.deadLettered) {
+        const e = chunk.events[d.index];
+        if (e) results[e.index] = { index: e.index, id: results[e.index]!.id, status: 'rejected', errors: [{ pointer: `/${e.index}`, message: `could not be stored (kept as a dead letter): ${d.reason}` }] };
+      }
+    }
+  }
+
+  /** Collects ingest's confirmations on a private inbox; subscribed before publishing, so none is missed. */
+  private awaitConfirmations(inbox: string, expected: number) {
+    const answers = new Map<string, IngestConfirmationV1>();
+    let notify: (() => void) | undefined;
+    const sub = this.nc.subscribe(inbox, {
+      max: expected,
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const answer = ingestConfirmationV1.parse(msg.json());
+          answers.set(answer.msgId, answer);
+          notify?.();
+        } catch (e) {
+          this.log.warn({ err: e }, 'unreadable ingest confirmation ignored');
+        }
+      },
+    });
+    return {
+      cancel: () => sub.unsubscribe(),
+      until: async (msgIds: Set<string>, ms: number): Promise<Map<string, IngestConfirmationV1>> => {
+        const done = () => [...msgIds].every((id) => answers.has(id));
+        if (!done()) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            notify = () => {
+              if (done()) {
+                clearTimeout(timer);
+                resolve();
+              }
+            };
+          });
+        }
+        sub.unsubscribe();
+        return answers;
+      },
+    };
   }
 }
 
@@ -123,3 +211,38 @@ function echoableId(raw: unknown): string | number | undefined {
   if (typeof id === 'string' && id.length <= 128) return id;
   return undefined;
 }
+
+interface Chunk {
+  msgId: string;
+  payload: Uint8Array;
+  events: Accepted[];
+}
+
+/** Splits the events into JSON-array messages of at most `room` bytes (and MAX_BATCH_EVENTS events). */
+function chunkForMessages(accepted: Accepted[], room: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  let events: Accepted[] = [];
+  let bytes = 2;
+  const close = () => {
+    if (!events.length) return;
+    const parts: Uint8Array[] = [OPEN];
+    events.forEach((e, i) => parts.push(...(i ? [COMMA, e.payload] : [e.payload])));
+    parts.push(CLOSE);
+    const digest = createHash('sha256');
+    for (const e of events) digest.update(e.eventId);
+    chunks.push({ msgId: `batch:${digest.digest('base64url')}`, payload: Buffer.concat(parts), events });
+    events = [];
+    bytes = 2;
+  };
+  for (const e of accepted) {
+    if (events.length && (bytes + e.payload.length + 1 > room || events.length >= MAX_BATCH_EVENTS)) close();
+    events.push(e);
+    bytes += e.payload.length + 1;
+  }
+  close();
+  return chunks;
+}
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');

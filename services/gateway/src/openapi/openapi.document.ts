@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   API_KEY_SCOPES,
+  MAX_BATCH_EVENTS,
   apiKeyCreatedV1,
   apiKeyCreateRequestV1,
   apiKeyListV1,
@@ -17,7 +18,6 @@ import {
   producerEventDefinitions,
   submissionOutcomeV1,
 } from '@vigil/contracts';
-import { MAX_BATCH_EVENTS } from '../events/event-submission.service';
 import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE } from '../events/http-modes';
 
 const componentRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });

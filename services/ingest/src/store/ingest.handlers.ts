@@ -1,19 +1,25 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { JsMsg } from 'nats';
+import type { JsMsg, NatsConnection } from 'nats';
 import {
   INGEST_SUBMITTED,
+  MAX_BATCH_EVENTS,
   deriveId,
+  eventSizeProblem,
+  eventSubject,
+  headers as vigilHeaders,
   parseProducerEvent,
   streams,
+  type EventTimeBounds,
+  type IngestConfirmationV1,
   type VigilEvent,
 } from '@vigil/contracts';
 import type { Logger } from 'pino';
-import { ack, correlationIdOf, enqueueEvents, type Outcome } from '@vigil/messaging';
-import { CONFIG, LOGGER, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
-import { eventSizeProblem, type EventTimeBounds } from '@vigil/contracts';
+import { ack, classifyFailure, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, publishRaw, type Outcome } from '@vigil/messaging';
+import { CONFIG, LOGGER, NATS, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
 
+const DURABLE = 'ingest-submitted';
 // fatal: invalid UTF-8 on the bus is refused with a reason, not silently turned into U+FFFD.
 const decoder = new TextDecoder('utf-8', { fatal: true });
 /**
@@ -21,20 +27,49 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * the gateway's bounds: an event the gateway accepted a moment earlier is never refused here.
  */
 const TIME_BOUNDS_SLACK_MS = 60_000;
+/** Events per PostgreSQL transaction: bounds memory and lock time whatever the messages carry. */
+const EVENTS_PER_TRANSACTION = 2_000;
+/** Messages handed over at once: with up to 1,000 events each, the transaction bound above applies. */
+const MESSAGES_PER_BATCH = 64;
+/** Deliveries after which an event of a batch message that keeps failing on its own is parked. */
+const ITEM_MAX_DELIVERIES = 5;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Normalised {
   orgId: string;
   raw: NewRawEvent;
   event: VigilEvent;
-  /** The message's correlation id: the events it causes carry it on, whatever batch it shared. */
+}
+
+/** One message in hand: a single event, or a batch (a JSON array, as the gateway sends a request). */
+interface MessageState {
+  msg: JsMsg;
+  /** Set once the message can't be acked: retry or dead-letter. */
+  outcome?: Outcome;
+  /** Also publish events that were already stored: this message may have stored them and died before publishing. */
+  republish: boolean;
   correlationId?: string;
+  items: Item[];
+  duplicates: string[];
+  deadLettered: { index: number; reason: string }[];
+}
+
+interface Item {
+  state: MessageState;
+  /** Position in a batch message; null for a single-event message. */
+  index: number | null;
+  n: Normalised;
+  /** fresh: appended now; existing: was already in the chain. */
+  stored?: 'fresh' | 'existing';
 }
 
 /**
- * Consumes raw producer events (from the gateway or straight from NATS), stores them in the org's
- * hash chain and, in the same transaction, queues the normalised per-type event for publishing.
- * Invalid input is dead-lettered with the reason; the stream never silently drops anything.
+ * Consumes raw producer events (batches from the gateway, or single events or batches straight from
+ * NATS), stores them in the org's hash chain, then publishes each new one on its type's subject and
+ * only then acks. There is no outbox: publishing is idempotent (Nats-Msg-Id = event id, inboxes
+ * downstream), so a crash between commit and publish is repaired by the redelivery republishing what
+ * the message had stored. Invalid input is dead-lettered with the reason — a whole message when it is
+ * unreadable, one event when only that event is bad — and never takes valid neighbours with it.
  */
 @Injectable()
 export class IngestHandlers implements OnModuleInit {
@@ -43,6 +78,7 @@ export class IngestHandlers implements OnModuleInit {
   constructor(
     private readonly runtime: ServiceRuntime,
     private readonly repo: RawEventRepository,
+    @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) config: IngestConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
@@ -52,58 +88,195 @@ export class IngestHandlers implements OnModuleInit {
 
   onModuleInit(): void {
     this.runtime.consume(
-      { stream: streams.ingest, durable: 'ingest-submitted', filterSubject: `${INGEST_SUBMITTED}.*`, maxAckPending: 4096 },
+      { stream: streams.ingest, durable: DURABLE, filterSubject: `${INGEST_SUBMITTED}.*`, maxAckPending: 1024 },
       (msgs) => this.handleBatch(msgs),
-      512,
+      MESSAGES_PER_BATCH,
     );
   }
 
+  /** Never throws for one message's sake: isolation happens here, down to the single event. */
   async handleBatch(msgs: JsMsg[]): Promise<Outcome[]> {
-    const outcomes: Outcome[] = new Array(msgs.length);
-    const byOrg = new Map<string, { index: number; n: Normalised }[]>();
-    msgs.forEach((msg, index) => {
-      const r = normalise(msg, this.timeBounds);
-      if ('reason' in r) {
-        outcomes[index] = { kind: 'dead-letter', reason: r.reason };
+    const states: MessageState[] = [];
+    for (const msg of msgs) states.push(await this.read(msg));
+
+    let group: MessageState[] = [];
+    let events = 0;
+    for (const state of states) {
+      if (state.outcome || !state.items.length) continue;
+      group.push(state);
+      events += state.items.length;
+      if (events >= EVENTS_PER_TRANSACTION) {
+        await this.process(group);
+        group = [];
+        events = 0;
+      }
+    }
+    if (group.length) await this.process(group);
+
+    return states.map((s) => {
+      if (s.outcome) return s.outcome;
+      this.confirm(s);
+      return ack;
+    });
+  }
+
+  /** Parses a message into its events; bad events of a batch are parked one by one right away. */
+  private async read(msg: JsMsg): Promise<MessageState> {
+    const state: MessageState = {
+      msg,
+      republish: msg.info.redelivered || !!msg.headers?.has(vigilHeaders.replayOf),
+      correlationId: correlationIdOf(msg),
+      items: [],
+      duplicates: [],
+      deadLettered: [],
+    };
+    const parsed = parsePayload(msg);
+    if ('reason' in parsed) {
+      state.outcome = { kind: 'dead-letter', reason: parsed.reason };
+      return state;
+    }
+    const { orgId, payload } = parsed;
+    const receivedAt = new Date(Math.floor(msg.info.timestampNanos / 1e6));
+    if (!Array.isArray(payload)) {
+      const tooLarge = eventSizeProblem(msg.data.length);
+      const r = tooLarge ? { reason: `payload ${tooLarge}` } : normalise(orgId, payload, receivedAt, this.timeBounds);
+      if ('reason' in r) state.outcome = { kind: 'dead-letter', reason: r.reason };
+      else state.items.push({ state, index: null, n: r });
+      return state;
+    }
+    if (payload.length === 0 || payload.length > MAX_BATCH_EVENTS) {
+      state.outcome = { kind: 'dead-letter', reason: `a batch message holds 1 to ${MAX_BATCH_EVENTS} events, this one ${payload.length}` };
+      return state;
+    }
+    // Every event fits when the whole message does; only a large message needs each one measured.
+    const measure = eventSizeProblem(msg.data.length) !== undefined;
+    for (const [index, raw] of payload.entries()) {
+      const tooLarge = measure ? eventSizeProblem(Buffer.byteLength(JSON.stringify(raw))) : undefined;
+      const r = tooLarge ? { reason: `/${index}: ${tooLarge}` } : normalise(orgId, raw, receivedAt, this.timeBounds, `/${index}`);
+      if ('reason' in r) await this.deadLetterItem(state, index, raw, r.reason);
+      else state.items.push({ state, index, n: r });
+    }
+    return state;
+  }
+
+  /** Stores a group of messages' events, publishes them, and settles what failed. */
+  private async process(group: MessageState[]): Promise<void> {
+    const items = group.flatMap((s) => s.items);
+    await this.store(items);
+
+    const toPublish = new Map<string, Item>();
+    for (const item of items) {
+      if (item.state.outcome || !item.stored) continue;
+      if (item.stored === 'existing' && item.index !== null) item.state.duplicates.push(item.n.event.id);
+      if (item.stored === 'fresh' || item.state.republish) toPublish.set(item.n.event.id, item);
+    }
+    const published = await Promise.allSettled(
+      [...toPublish.values()].map((item) =>
+        publishRaw(this.nc.jetstream(), eventSubject(item.n.event.type, item.n.orgId), item.n.event.id, encodeEvent(item.n.event), correlationHeaders(item.state.correlationId)),
+      ),
+    );
+    [...toPublish.values()].forEach((item, i) => {
+      const r = published[i]!;
+      // Stored but not published: the redelivery republishes it (the message is then `redelivered`).
+      if (r.status === 'rejected' && !item.state.outcome) item.state.outcome = { kind: 'retry', reason: `publish failed: ${describeError(r.reason)}`, transient: true };
+    });
+    this.logStored(items.filter((i) => i.stored === 'fresh'));
+  }
+
+  /**
+   * Appends the events in one transaction; when it fails for something other than a passing outage,
+   * the halves are tried on their own until the one event that can't be stored is found and parked.
+   */
+  private async store(items: Item[]): Promise<void> {
+    if (!items.length) return;
+    try {
+      await this.append(items);
+      return;
+    } catch (err) {
+      const failure = classifyFailure(err);
+      if (failure === 'transient') {
+        for (const item of items) item.state.outcome ??= { kind: 'retry', reason: describeError(err), transient: true };
+        this.log.warn({ err, events: items.length }, 'store failed transiently; will retry');
         return;
       }
-      const list = byOrg.get(r.orgId) ?? [];
-      list.push({ index, n: r });
-      byOrg.set(r.orgId, list);
-    });
-    if (!byOrg.size) return outcomes;
+      if (items.length > 1) {
+        const mid = items.length >>> 1;
+        await this.store(items.slice(0, mid));
+        await this.store(items.slice(mid));
+        return;
+      }
+      const [item] = items as [Item];
+      this.log.error({ err, eventId: item.n.event.id, correlationId: item.state.correlationId }, 'event failed on its own');
+      const outcome = failureOutcome(err);
+      const giveUp = outcome.kind === 'dead-letter' || item.state.msg.info.redeliveryCount >= ITEM_MAX_DELIVERIES;
+      // A single-event message goes the runner's way; one event of a batch is parked alone.
+      if (item.index === null || !giveUp) item.state.outcome ??= outcome;
+      else await this.deadLetterItem(item.state, item.index, item.n.raw.envelope, describeError(err));
+    }
+  }
 
-    // A failing transaction throws: the runner retries the halves of the batch on their own, so one
-    // unstorable event can't take its valid neighbours down with it.
-    const storedEvents: Normalised[] = [];
+  private async append(items: Item[]): Promise<void> {
+    const byOrg = new Map<string, Item[]>();
+    for (const item of items) {
+      const list = byOrg.get(item.n.orgId) ?? [];
+      list.push(item);
+      byOrg.set(item.n.orgId, list);
+    }
+    const fresh = new Set<string>();
     await this.repo.db.transaction().execute(async (tx) => {
       // Fixed lock order across batches: no deadlocks between concurrent ingest replicas.
       for (const orgId of [...byOrg.keys()].sort()) {
-        const items = byOrg.get(orgId)!;
-        const stored = await this.repo.append(tx, orgId, items.map((i) => i.n.raw));
-        const storedIds = new Set(stored.map((s) => s.eventId));
-        // A batch may carry the same event twice; publish it once.
-        const publish = [...new Map(items.filter((i) => storedIds.has(i.n.raw.eventId)).map((i) => [i.n.event.id, i.n])).values()];
-        await enqueueEvents(
-          tx,
-          publish.map((n) => n.event),
-          { correlationId: (_e, index) => publish[index]!.correlationId },
-        );
-        storedEvents.push(...publish);
+        const stored = await this.repo.append(tx, orgId, byOrg.get(orgId)!.map((i) => i.n.raw));
+        for (const s of stored) fresh.add(s.eventId);
       }
     });
-    for (const items of byOrg.values()) for (const i of items) outcomes[i.index] = ack;
-    this.logStored(storedEvents);
-    return outcomes;
+    // The first item with an id is the one that stored it; a repeat in the same group is a duplicate.
+    for (const item of items) {
+      item.stored = fresh.delete(item.n.event.id) ? 'fresh' : 'existing';
+    }
+  }
+
+  private async deadLetterItem(state: MessageState, index: number, raw: unknown, reason: string): Promise<void> {
+    const msg = state.msg;
+    try {
+      await publishDeadLetter(this.nc, {
+        durable: DURABLE,
+        stream: streams.ingest.name,
+        subject: msg.subject,
+        msgId: `${DURABLE}:${msg.info.streamSequence}:${index}`,
+        data: encodeEvent(raw),
+        reason,
+        deliveries: msg.info.redeliveryCount,
+        receivedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+        correlationId: state.correlationId,
+      });
+      state.deadLettered.push({ index, reason: reason.slice(0, 2000) });
+    } catch (err) {
+      // Could not park it: keep the whole message rather than lose the event.
+      state.outcome ??= { kind: 'retry', reason: `dead-letter publish failed: ${describeError(err)}`, transient: true };
+    }
+  }
+
+  /** Tells the gateway (when it waits) which of the batch's events were already stored or parked. */
+  private confirm(state: MessageState): void {
+    const to = state.msg.headers?.get(vigilHeaders.confirmTo);
+    if (!to) return;
+    const answer: IngestConfirmationV1 = { msgId: state.msg.headers?.get('Nats-Msg-Id') ?? '', duplicates: state.duplicates, deadLettered: state.deadLettered };
+    try {
+      this.nc.publish(to, encodeEvent(answer));
+    } catch (err) {
+      // The gateway then answers without it (events accepted and stored, duplicates not named).
+      this.log.warn({ err }, 'could not confirm a batch to the gateway');
+    }
   }
 
   /** One line per org and correlation id: each request's events can be followed into the chain. */
-  private logStored(stored: Normalised[]): void {
-    if (!this.log.isLevelEnabled('info')) return;
+  private logStored(stored: Item[]): void {
+    if (!stored.length || !this.log.isLevelEnabled('info')) return;
     const groups = new Map<string, { orgId: string; correlationId?: string; eventIds: string[] }>();
-    for (const n of stored) {
-      const key = `${n.orgId} ${n.correlationId ?? ''}`;
-      const g = groups.get(key) ?? { orgId: n.orgId, correlationId: n.correlationId, eventIds: [] };
+    for (const { n, state } of stored) {
+      const key = `${n.orgId} ${state.correlationId ?? ''}`;
+      const g = groups.get(key) ?? { orgId: n.orgId, correlationId: state.correlationId, eventIds: [] };
       g.eventIds.push(n.event.id);
       groups.set(key, g);
     }
@@ -113,28 +286,28 @@ export class IngestHandlers implements OnModuleInit {
   }
 }
 
-function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info' | 'headers'>, timeBounds: EventTimeBounds): Normalised | { reason: string } {
+function parsePayload(msg: Pick<JsMsg, 'subject' | 'data'>): { orgId: string; payload: unknown } | { reason: string } {
   const orgId = msg.subject.slice(INGEST_SUBMITTED.length + 1);
   if (!uuidPattern.test(orgId)) return { reason: `subject ${msg.subject} does not end in an organisation id` };
-  const tooLarge = eventSizeProblem(msg.data.length);
-  if (tooLarge) return { reason: `payload ${tooLarge}` };
   let text: string;
   try {
     text = decoder.decode(msg.data);
   } catch {
     return { reason: 'payload is not valid UTF-8' };
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return { orgId, payload: JSON.parse(text) };
   } catch {
     return { reason: 'payload is not valid JSON' };
   }
-  const receivedAt = new Date(Math.floor(msg.info.timestampNanos / 1e6));
+}
+
+/** Validates one producer event exactly as the gateway does and derives what is stored and published. */
+function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: EventTimeBounds, at = ''): Normalised | { reason: string } {
   const parsed = parseProducerEvent(raw, { receivedAt, timeBounds });
-  if (!parsed.ok) return { reason: parsed.errors.map((e) => `${e.pointer}: ${e.message}`).join('; ') };
+  if (!parsed.ok) return { reason: parsed.errors.map((e) => `${at}${e.pointer === '/' && at ? '' : e.pointer}: ${e.message}`).join('; ') };
   const { envelope, definition, data } = parsed.value;
-  if (envelope.orgid !== undefined && envelope.orgid !== orgId) return { reason: '/orgid: does not match the subject\'s organisation' };
+  if (envelope.orgid !== undefined && envelope.orgid !== orgId) return { reason: `${at}/orgid: does not match the subject's organisation` };
 
   const eventId = deriveId(orgId, envelope.source, envelope.id);
   // No producer time: the moment the event entered the stream, not whenever ingest got to it.
@@ -154,7 +327,6 @@ function normalise(msg: Pick<JsMsg, 'subject' | 'data' | 'info' | 'headers'>, ti
   };
   return {
     orgId,
-    correlationId: correlationIdOf(msg),
     raw: { eventId, producerId: envelope.id, source: envelope.source, type: definition.type, dataschema: definition.dataschema, occurredAt, envelope: stored },
     event,
   };
