@@ -10,6 +10,8 @@ export const ingestService = {
   schema: 'ingest',
   migrations,
   streams: [streams.ingest, streams.security, streams.deadLetters],
+  // Ingest no longer queues through its outbox (it publishes after commit, see IngestHandlers); the
+  // relay stays on to drain rows an earlier version queued before an upgrade.
   outbox: true,
 } as const;
 

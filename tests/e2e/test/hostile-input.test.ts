@@ -68,7 +68,8 @@ describe(`hostile input (seed ${SEED})`, () => {
       const msgs = await Promise.all(seqs.slice(i, i + 100).map((seq) => jsm.streams.getMessage(streams.deadLetters.name, { seq }).catch(() => undefined)));
       for (const m of msgs) {
         if (m?.subject !== 'deadletter.ingest-submitted') continue;
-        const parked = Number(/^ingest-submitted:(\d+)$/.exec(m.header.get('Nats-Msg-Id'))?.[1]);
+        // `ingest-submitted:<seq>` for a whole message, `…:<seq>:<index>` for one event of a batch message.
+        const parked = Number(/^ingest-submitted:(\d+)(?::\d+)?$/.exec(m.header.get('Nats-Msg-Id'))?.[1]);
         out.set(parked, { reason: m.header.get(vigilHeaders.deadLetterReason), subject: m.header.get(vigilHeaders.deadLetterSubject) });
       }
     }

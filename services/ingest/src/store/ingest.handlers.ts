@@ -14,7 +14,7 @@ import {
   type VigilEvent,
 } from '@vigil/contracts';
 import type { Logger } from 'pino';
-import { ack, classifyFailure, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, publishRaw, type Outcome } from '@vigil/messaging';
+import { ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, publishRaw, type Outcome } from '@vigil/messaging';
 import { CONFIG, LOGGER, NATS, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
@@ -229,7 +229,9 @@ export class IngestHandlers implements OnModuleInit {
         const stored = await this.repo.append(tx, orgId, byOrg.get(orgId)!.map((i) => i.n.raw));
         for (const s of stored) fresh.add(s.eventId);
       }
+      crashPoint(DURABLE, 'before-commit');
     });
+    crashPoint(DURABLE, 'after-commit');
     // The first item with an id is the one that stored it; a repeat in the same group is a duplicate.
     for (const item of items) {
       item.stored = fresh.delete(item.n.event.id) ? 'fresh' : 'existing';
@@ -238,13 +240,20 @@ export class IngestHandlers implements OnModuleInit {
 
   private async deadLetterItem(state: MessageState, index: number, raw: unknown, reason: string): Promise<void> {
     const msg = state.msg;
+    let data: Uint8Array;
+    try {
+      data = encodeEvent(raw);
+    } catch {
+      // Too deep for JSON.stringify (JSON.parse takes more): park the whole message's bytes, named by index.
+      data = msg.data;
+    }
     try {
       await publishDeadLetter(this.nc, {
         durable: DURABLE,
         stream: streams.ingest.name,
         subject: msg.subject,
         msgId: `${DURABLE}:${msg.info.streamSequence}:${index}`,
-        data: encodeEvent(raw),
+        data,
         reason,
         deliveries: msg.info.redeliveryCount,
         receivedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
