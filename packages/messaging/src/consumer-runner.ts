@@ -46,6 +46,11 @@ export const maxRetryBackoffMs = backoffMs[backoffMs.length - 1]!;
 
 export interface ConsumerRunnerOptions {
   metrics?: MessagingMetrics;
+  /**
+   * Batches handled at once (default 1). More overlaps one batch's waiting (a commit, publish acks)
+   * with the next one's work; only for handlers whose batches may run side by side.
+   */
+  concurrency?: number;
 }
 
 /** The pull loop's life: `ended`/`failed` while not stopping means the consumer no longer consumes. */
@@ -88,6 +93,7 @@ export class JetStreamConsumerRunner {
   /** When a status check first saw messages waiting in JetStream with none in hand (reset when idle). */
   private waitingSeenAt?: number;
   private reportedStall?: string;
+  private readonly concurrency: number;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -99,6 +105,7 @@ export class JetStreamConsumerRunner {
   ) {
     this.maxDeliver = spec.maxDeliver ?? consumerDefaults.maxDeliver;
     this.metrics = opts.metrics ?? {};
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
   }
 
   get durable(): string {
@@ -109,7 +116,7 @@ export class JetStreamConsumerRunner {
     const jsm = await this.nc.jetstreamManager();
     await ensureConsumer(jsm, this.spec);
     const consumer = await this.nc.jetstream().consumers.get(this.spec.stream.name, this.spec.durable);
-    this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
+    this.messages = await consumer.consume({ max_messages: this.batchSize * (this.concurrency + 1) });
     this.loopState = 'running';
     this.lastProgressAt = Date.now();
     // A loop that ends on its own (or throws) stops consuming: recorded for /readyz, never an unhandled rejection.
@@ -197,6 +204,15 @@ export class JetStreamConsumerRunner {
    * macrotask), up to batchSize. A lone message is handled at once; a burst shares one transaction.
    */
   private async run(messages: ConsumerMessages): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    try {
+      await this.pull(messages, inFlight);
+    } finally {
+      await Promise.all(inFlight);
+    }
+  }
+
+  private async pull(messages: ConsumerMessages, inFlight: Set<Promise<void>>): Promise<void> {
     const it = messages[Symbol.asyncIterator]();
     let next = it.next();
     for (;;) {
@@ -215,13 +231,15 @@ export class JetStreamConsumerRunner {
         batch.push(r.value);
         next = it.next();
       }
-      await this.process(batch);
+      const handling: Promise<void> = this.process(batch).finally(() => inFlight.delete(handling));
+      inFlight.add(handling);
+      if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
       if (done) return;
     }
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
-    this.inHand = batch.length;
+    this.inHand += batch.length;
     this.lastProgressAt = Date.now();
     for (const msg of batch) this.metrics.consumerDelivered?.(this.spec.durable, msg.info.redeliveryCount);
     try {
@@ -230,7 +248,7 @@ export class JetStreamConsumerRunner {
         batch.map((msg, i) => this.settle(msg, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' })),
       );
     } finally {
-      this.inHand = 0;
+      this.inHand -= batch.length;
     }
   }
 

@@ -77,11 +77,11 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
    * Registers a durable consumer; it starts once the app is bootstrapped. Call from onModuleInit.
    * Redelivery limits not set in the spec come from the service's config.
    */
-  consume(spec: ConsumerSpec, handler: BatchHandler, batchSize?: number): void {
+  consume(spec: ConsumerSpec, handler: BatchHandler, batchSize?: number, opts: { concurrency?: number } = {}): void {
     const withDefaults = { maxDeliver: this.config.VIGIL_CONSUMER_MAX_DELIVER, ackWaitMs: this.config.VIGIL_CONSUMER_ACK_WAIT_MS, ...spec };
     const ackWaitMs = withDefaults.ackWaitMs ?? consumerDefaults.ackWaitMs;
     const stallAfterMs = this.config.VIGIL_CONSUMER_STALL_MS ?? Math.max(2 * ackWaitMs, 2 * maxRetryBackoffMs);
-    const runner = new JetStreamConsumerRunner(this.nc, withDefaults, handler, this.log, batchSize, { metrics: this.messagingMetrics });
+    const runner = new JetStreamConsumerRunner(this.nc, withDefaults, handler, this.log, batchSize, { metrics: this.messagingMetrics, concurrency: opts.concurrency });
     this.runners.push({ runner, stallAfterMs });
     // Every series exists from the start, at 0: rate() and alerts see the first event, not the second.
     const c = this.consumerCounters;

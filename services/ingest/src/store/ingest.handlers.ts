@@ -91,6 +91,9 @@ export class IngestHandlers implements OnModuleInit {
       { stream: streams.ingest, durable: DURABLE, filterSubject: `${INGEST_SUBMITTED}.*`, maxAckPending: 1024 },
       (msgs) => this.handleBatch(msgs),
       MESSAGES_PER_BATCH,
+      // Two batches at once: one publishes (waiting on acks) while the next one is stored. Safe: appends
+      // to one org's chain serialise on its head's row lock, and order downstream is not relied on.
+      { concurrency: 2 },
     );
   }
 
@@ -102,7 +105,12 @@ export class IngestHandlers implements OnModuleInit {
     let group: MessageState[] = [];
     let events = 0;
     for (const state of states) {
-      if (state.outcome || !state.items.length) continue;
+      if (state.outcome) continue;
+      // Every event of it was parked: nothing to store, but the gateway still waits for the answer.
+      if (!state.items.length) {
+        this.confirm(state);
+        continue;
+      }
       group.push(state);
       events += state.items.length;
       if (events >= EVENTS_PER_TRANSACTION) {
@@ -113,11 +121,7 @@ export class IngestHandlers implements OnModuleInit {
     }
     if (group.length) await this.process(group);
 
-    return states.map((s) => {
-      if (s.outcome) return s.outcome;
-      this.confirm(s);
-      return ack;
-    });
+    return states.map((s) => s.outcome ?? ack);
   }
 
   /** Parses a message into its events; bad events of a batch are parked one by one right away. */
@@ -170,6 +174,9 @@ export class IngestHandlers implements OnModuleInit {
       if (item.stored === 'existing' && item.index !== null) item.state.duplicates.push(item.n.event.id);
       if (item.stored === 'fresh' || item.state.republish) toPublish.set(item.n.event.id, item);
     }
+    // Stored is what the gateway's "accepted" waits for; publishing follows before the ack, and a
+    // failure there is repaired by the redelivery, which the producer need not wait for.
+    for (const state of group) if (!state.outcome) this.confirm(state);
     const published = await Promise.allSettled(
       [...toPublish.values()].map((item) =>
         publishRaw(this.nc.jetstream(), eventSubject(item.n.event.type, item.n.orgId), item.n.event.id, encodeEvent(item.n.event), correlationHeaders(item.state.correlationId)),
@@ -266,7 +273,7 @@ export class IngestHandlers implements OnModuleInit {
     }
   }
 
-  /** Tells the gateway (when it waits) which of the batch's events were already stored or parked. */
+  /** Tells the gateway (when it waits) that the batch is stored, naming events stored before or parked. */
   private confirm(state: MessageState): void {
     const to = state.msg.headers?.get(vigilHeaders.confirmTo);
     if (!to) return;
