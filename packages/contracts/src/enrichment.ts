@@ -33,7 +33,6 @@ export const geoEnrichmentSchema = z
         city: z.string().min(1).max(200).optional(),
         latitude: z.number().min(-90).max(90).optional(),
         longitude: z.number().min(-180).max(180).optional(),
-        accuracyRadiusKm: z.number().int().nonnegative().max(20_000).optional().describe('Radius around the coordinates the address is likely within'),
         timezone: z.string().min(1).max(64).optional().describe('IANA time zone, e.g. Europe/Berlin'),
       })
       .strict(),
