@@ -74,6 +74,14 @@ describe('GeoLocator (bundled DB-IP City Lite)', () => {
     );
   });
 
+  it('gives the same answers from its cache as before, across cache generations', () => {
+    const probes = ['81.2.69.142', '2a00:1450:4001::1', '10.0.0.1', '64:ff9b::808:808'];
+    const first = probes.map((ip) => geo.locate(ip));
+    for (let i = 0; i < 25_000; i++) geo.locate(`${1 + (i % 200)}.${(i >> 8) & 255}.${i & 255}.1`);
+    expect(probes.map((ip) => geo.locate(ip))).toEqual(first);
+    expect(first.map((g) => g.kind)).toEqual(['public', 'public', 'private', 'unknown']);
+  });
+
   it('rounds coordinates to four decimals', () => {
     const g = geo.locate('8.8.8.8');
     if (g.kind !== 'public') throw new Error('8.8.8.8 is public');

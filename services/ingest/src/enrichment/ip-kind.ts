@@ -8,7 +8,7 @@ type SpecialKind = Exclude<IpKind, 'public' | 'unknown' | 'invalid'>;
 
 /**
  * IANA IPv4 and IPv6 special-purpose address registries (RFC 6890 and later additions), by kind.
- * Checked in this order after `globallyReachable`; the blocks do not overlap.
+ * The blocks do not overlap; `globallyReachable` carves exceptions out of them.
  */
 const specialPurpose: readonly (readonly [SpecialKind, readonly string[]])[] = [
   ['loopback', ['127.0.0.0/8', '::1/128']],
@@ -51,6 +51,8 @@ function blockList(cidrs: readonly string[]): BlockList {
 }
 
 const specialLists = specialPurpose.map(([kind, cidrs]) => [kind, blockList(cidrs)] as const);
+// Each check costs ~2 µs (native, parses the address): one list of every special block keeps a public address at one check.
+const anySpecialList = blockList(specialPurpose.flatMap(([, cidrs]) => cidrs));
 const reachableList = blockList(globallyReachable);
 const assignedV6List = blockList(ipv6Assigned);
 
@@ -91,8 +93,9 @@ export function classifyIp(ip: string): IpClass {
   }
   if (family !== 4 && family !== 6) return { kind: 'invalid' };
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (reachableList.check(address, type)) return { kind: 'public', address, family };
-  for (const [kind, list] of specialLists) if (list.check(address, type)) return { kind };
+  if (anySpecialList.check(address, type) && !reachableList.check(address, type)) {
+    for (const [kind, list] of specialLists) if (list.check(address, type)) return { kind };
+  }
   if (family === 6 && !assignedV6List.check(address, type)) return { kind: 'reserved' };
   return { kind: 'public', address, family };
 }
