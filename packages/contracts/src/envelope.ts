@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EventEnrichment } from './enrichment';
 
 /**
  * CloudEvents 1.0 envelope (structured JSON mode) plus Vigil's tenant extension `orgid`.
@@ -45,4 +46,6 @@ export interface VigilEvent<TType extends string = string, TData = unknown> {
   dataschema: string;
   orgid: string;
   data: TData;
+  /** Added by ingest (e.g. the location of `data.ip`); absent when there was nothing to add. */
+  enrichment?: EventEnrichment;
 }

@@ -1,4 +1,5 @@
 export * from './envelope';
+export * from './enrichment';
 export * from './registry';
 export * from './catalog';
 export * from './subjects';

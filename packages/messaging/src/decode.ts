@@ -2,6 +2,7 @@ import type { JsMsg } from 'nats';
 import {
   cloudEventEnvelopeSchema,
   defaultEventTimeBounds,
+  eventEnrichmentSchema,
   eventTimeProblem,
   zodErrors,
   type EventDefinition,
@@ -56,6 +57,9 @@ export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'> 
   }
   const data = def.schema.safeParse(e.data);
   if (!data.success) throw new PermanentMessageError(`invalid data: ${formatErrors(zodErrors(data.error, '/data'))}`);
+  // Read explicitly: the envelope schema lets any extension through as unknown, and the event is rebuilt below.
+  const enrichment = e.enrichment === undefined ? undefined : eventEnrichmentSchema.safeParse(e.enrichment);
+  if (enrichment && !enrichment.success) throw new PermanentMessageError(`invalid enrichment: ${formatErrors(zodErrors(enrichment.error, '/enrichment'))}`);
   return {
     specversion: '1.0',
     id: e.id,
@@ -67,6 +71,7 @@ export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'> 
     dataschema: def.dataschema,
     orgid: e.orgid,
     data: data.data as EventData<D>,
+    ...(enrichment ? { enrichment: enrichment.data } : {}),
   };
 }
 
