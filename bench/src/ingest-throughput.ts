@@ -44,7 +44,8 @@ function events(prefix: string) {
 }
 
 async function rawJetStream(natsUrl: string): Promise<number> {
-  const nc = await connect({ servers: natsUrl });
+  // The services' client settings (see connectNats), so the baseline's client is as cheap as theirs.
+  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw.>'], storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: nanos(10 * 60_000) });
   const js = nc.jetstream();
@@ -106,11 +107,46 @@ async function publishedCount(nc: NatsConnection, orgId: string): Promise<() => 
   };
 }
 
+/** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU spent per 1,000 events by each party, so the comparison holds on a busy machine too: wall-clock
+ * rates move with whatever else runs, CPU per event much less.
+ */
+class CpuMeter {
+  private start = new Map<string, number>();
+  constructor(private readonly parties: () => Promise<Map<string, number[]>>) {}
+  private async sample(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const [name, pids] of await this.parties()) out.set(name, pids.reduce((sum, pid) => sum + (pid === process.pid ? process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 : cpuMs(pid)), 0));
+    return out;
+  }
+  async begin(): Promise<void> {
+    this.start = await this.sample();
+  }
+  async perThousand(events: number): Promise<Map<string, number>> {
+    const end = await this.sample();
+    return new Map([...end].map(([name, ms]) => [name, ((ms - (this.start.get(name) ?? 0)) * 1000) / events]));
+  }
+}
+
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
 }
+
+const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 async function versionOf(cmd: string, args: string[]): Promise<string> {
   try {
@@ -126,7 +162,20 @@ async function main(): Promise<void> {
   const procs: ServiceProcess[] = [];
   let observer: NatsConnection | undefined;
   try {
+    const natsPid = Number((await run('pgrep', ['-f', `nats-server -a 127.0.0.1 -p ${new URL(nats.url).port} `])).stdout.trim().split('\n')[0]);
+    const pgPids = async () => (await db.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()')).map((r) => r.pid);
+    const meter = new CpuMeter(async () =>
+      new Map([
+        ['nats-server', [natsPid]],
+        ['PostgreSQL (this database)', await pgPids()],
+        ['gateway', procs[0] ? [procs[0].pid] : []],
+        ['ingest', procs[1] ? [procs[1].pid] : []],
+        ['load generator', [process.pid]],
+      ]),
+    );
+    await meter.begin();
     const raw = await rawJetStream(nats.url);
+    const rawCpu = await meter.perThousand(N);
     observer = await connect({ servers: nats.url });
 
     for (const name of ['gateway', 'ingest'] as const) {
@@ -150,7 +199,9 @@ async function main(): Promise<void> {
     };
 
     const bench = await newOrg('Bench');
+    await meter.begin();
     const vigil = await vigilIntake(procs[0]!, bench.key, BATCH, bench.count, bench.published);
+    const vigilCpu = await meter.perThousand(N);
     const ratio = vigil.stored / raw;
     const [gatewayRss, ingestRss] = procs.map((p) => peakRssMiB(p.pid));
     // Largest batches: peak RSS may grow only by a bounded amount, whatever the stream's length.
@@ -173,6 +224,13 @@ async function main(): Promise<void> {
       `| **ratio stored / raw JetStream** | **${ratio.toFixed(3)}** |`,
       `| POST /v1/events -> stored, 1,000/request (largest batches) | ${Math.round(vigilLarge.stored)} |`,
       `| ... and published | ${Math.round(vigilLarge.published)} |`,
+      '',
+      'CPU ms per 1,000 events (measured, so it holds on a busy machine; PostgreSQL: backends of the bench database):',
+      '',
+      `| party | raw JetStream | Vigil, ${BATCH}/request |`,
+      '|---|---|---|',
+      ...[...vigilCpu.keys()].map((name) => `| ${name} | ${Math.round(rawCpu.get(name) ?? 0)} | ${Math.round(vigilCpu.get(name) ?? 0)} |`),
+      `| **total** | **${Math.round(sum(rawCpu))}** | **${Math.round(sum(vigilCpu))}** |`,
       '',
       `Peak RSS after ${N} events in ${BATCH}-event requests: gateway ${gatewayRss} MiB, ingest ${ingestRss} MiB; after ${N} more in 1,000-event requests: gateway ${gatewayRssLarge} MiB, ingest ${ingestRssLarge} MiB.`,
       '',

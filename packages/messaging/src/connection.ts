@@ -7,6 +7,9 @@ export async function connectNats(url: string, name: string, extra: Partial<Conn
     // Keep reconnecting for as long as the process lives: a NATS restart must not take a service down.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // Each request (every JetStream publish) otherwise builds two Error objects for their stack traces
+    // in case it times out: ~10 % of ingest's CPU when profiled. A timeout still says what timed out.
+    noAsyncTraces: true,
     ...extra,
   });
 }

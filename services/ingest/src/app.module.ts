@@ -4,6 +4,7 @@ import { migrations } from './db/migrations';
 import { RawEventRepository } from './store/raw-event.repository';
 import { IngestHandlers } from './store/ingest.handlers';
 import { VerifyChainController } from './store/verify-chain.controller';
+import { GeoLocator } from './enrichment/geo-locator';
 
 export const ingestService = {
   service: 'ingest',
@@ -15,4 +16,10 @@ export const ingestService = {
   outbox: true,
 } as const;
 
-export const AppModule = serviceModule(ingestService, { controllers: [VerifyChainController], providers: [RawEventRepository, IngestHandlers] });
+export const AppModule = serviceModule(ingestService, { controllers: [VerifyChainController], providers: [
+    RawEventRepository,
+    IngestHandlers,
+    // Loaded once at start (the bundled IPv4 and IPv6 databases, ~130 MB in memory), shared by every lookup.
+    { provide: GeoLocator, useFactory: () => GeoLocator.load() },
+  ],
+});

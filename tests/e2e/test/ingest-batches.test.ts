@@ -114,6 +114,27 @@ describe('ingest batch messages', () => {
     });
   }
 
+  it('publishes each event with where its IP is, without changing what the chain stores', async () => {
+    const ips = { 'geo-public-v4': '81.2.69.142', 'geo-public-v6': '2001:67c:2e8::1', 'geo-private': '10.1.2.3', 'geo-documentation': '203.0.113.35' };
+    const res = await stack.api('/v1/events', { key: org.key, body: Object.entries(ips).map(([id, ip]) => loginFailed(ip, { id })) });
+    expect(res.body).toMatchObject({ accepted: 4 });
+    await stack.settle();
+    const jsm = await (await stack.natsConnection()).jetstreamManager();
+    const enrichment = new Map<string, unknown>();
+    const info = await jsm.streams.info(streams.security.name);
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(streams.security.name, { seq }).catch(() => undefined);
+      const e = m?.subject === `login.failed.${org.orgId}` ? (m.json() as { id: string; enrichment?: unknown }) : undefined;
+      if (e) enrichment.set(e.id, e.enrichment);
+    }
+    expect(enrichment.get(idOf('geo-public-v4'))).toEqual({ geo: expect.objectContaining({ kind: 'public', country: 'GB', latitude: expect.any(Number), longitude: expect.any(Number) }) });
+    expect(enrichment.get(idOf('geo-public-v6'))).toEqual({ geo: expect.objectContaining({ kind: 'public', country: 'NL' }) });
+    expect(enrichment.get(idOf('geo-private'))).toEqual({ geo: { kind: 'private' } });
+    expect(enrichment.get(idOf('geo-documentation'))).toEqual({ geo: { kind: 'documentation' } });
+    const [row] = await stack.db.query<{ envelope: Record<string, unknown> }>('select envelope from ingest.raw_events where org_id = $1 and event_id = $2', [org.orgId, idOf('geo-public-v4')]);
+    expect(row!.envelope).not.toHaveProperty('enrichment');
+  });
+
   it('accepts while ingest is away and stores everything once it is back', async () => {
     await stack.services.get('ingest')!.stop();
     const ids = ['away-1', 'away-2', 'away-3'];

@@ -18,6 +18,8 @@ import { ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, 
 import { CONFIG, LOGGER, NATS, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
+import { GeoLocator, type IpLocator } from '../enrichment/geo-locator';
+import { enrichEventData } from '../enrichment/enrich-event';
 
 const DURABLE = 'ingest-submitted';
 // fatal: invalid UTF-8 on the bus is refused with a reason, not silently turned into U+FFFD.
@@ -78,12 +80,15 @@ export class IngestHandlers implements OnModuleInit {
   constructor(
     private readonly runtime: ServiceRuntime,
     private readonly repo: RawEventRepository,
+    private readonly geo: GeoLocator,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) config: IngestConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     const bounds = eventTimeBounds(config);
     this.timeBounds = { maxFutureMs: bounds.maxFutureMs + TIME_BOUNDS_SLACK_MS, maxAgeMs: bounds.maxAgeMs + TIME_BOUNDS_SLACK_MS };
+    // Stale location data shows in the log at every start.
+    log.info({ geoDataBuiltAt: geo.builtAt.toISOString() }, 'IP location data loaded');
   }
 
   onModuleInit(): void {
@@ -143,7 +148,7 @@ export class IngestHandlers implements OnModuleInit {
     const receivedAt = new Date(Math.floor(msg.info.timestampNanos / 1e6));
     if (!Array.isArray(payload)) {
       const tooLarge = eventSizeProblem(msg.data.length);
-      const r = tooLarge ? { reason: `payload ${tooLarge}` } : normalise(orgId, payload, receivedAt, this.timeBounds);
+      const r = tooLarge ? { reason: `payload ${tooLarge}` } : normalise(orgId, payload, receivedAt, this.timeBounds, this.geo);
       if ('reason' in r) state.outcome = { kind: 'dead-letter', reason: r.reason };
       else state.items.push({ state, index: null, n: r });
       return state;
@@ -156,7 +161,7 @@ export class IngestHandlers implements OnModuleInit {
     const measure = eventSizeProblem(msg.data.length) !== undefined;
     for (const [index, raw] of payload.entries()) {
       const tooLarge = measure ? eventSizeProblem(Buffer.byteLength(JSON.stringify(raw))) : undefined;
-      const r = tooLarge ? { reason: `/${index}: ${tooLarge}` } : normalise(orgId, raw, receivedAt, this.timeBounds, `/${index}`);
+      const r = tooLarge ? { reason: `/${index}: ${tooLarge}` } : normalise(orgId, raw, receivedAt, this.timeBounds, this.geo, `/${index}`);
       if ('reason' in r) await this.deadLetterItem(state, index, raw, r.reason);
       else state.items.push({ state, index, n: r });
     }
@@ -319,7 +324,7 @@ function parsePayload(msg: Pick<JsMsg, 'subject' | 'data'>): { orgId: string; pa
 }
 
 /** Validates one producer event exactly as the gateway does and derives what is stored and published. */
-function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: EventTimeBounds, at = ''): Normalised | { reason: string } {
+function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: EventTimeBounds, geo: IpLocator, at = ''): Normalised | { reason: string } {
   const parsed = parseProducerEvent(raw, { receivedAt, timeBounds });
   if (!parsed.ok) return { reason: parsed.errors.map((e) => `${at}${e.pointer === '/' && at ? '' : e.pointer}: ${e.message}`).join('; ') };
   const { envelope, definition, data } = parsed.value;
@@ -329,6 +334,8 @@ function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: Ev
   // No producer time: the moment the event entered the stream, not whenever ingest got to it.
   const occurredAt = (envelope.time !== undefined ? new Date(envelope.time) : receivedAt).toISOString();
   const stored = { ...envelope, orgid: orgId, dataschema: definition.dataschema };
+  // Derived, so published with the event but not chained: the chain holds what the producer sent.
+  const enrichment = enrichEventData(definition.type, data, geo);
   const event: VigilEvent = {
     specversion: '1.0',
     id: eventId,
@@ -340,6 +347,7 @@ function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: Ev
     dataschema: definition.dataschema,
     orgid: orgId,
     data,
+    ...(enrichment ? { enrichment } : {}),
   };
   return {
     orgId,
