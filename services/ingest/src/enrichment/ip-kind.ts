@@ -51,10 +51,38 @@ function blockList(cidrs: readonly string[]): BlockList {
 }
 
 const specialLists = specialPurpose.map(([kind, cidrs]) => [kind, blockList(cidrs)] as const);
-// Each check costs ~2 µs (native, parses the address): one list of every special block keeps a public address at one check.
+// IPv6 only. Each check costs ~2 µs (native, parses the address): one list of every special block keeps a public address at one check.
 const anySpecialList = blockList(specialPurpose.flatMap(([, cidrs]) => cidrs));
 const reachableList = blockList(globallyReachable);
 const assignedV6List = blockList(ipv6Assigned);
+
+/** An IPv4 address (already validated by isIP) as an unsigned 32-bit number. */
+function ipv4Number(address: string): number {
+  const [a, b, c, d] = address.split('.').map(Number) as [number, number, number, number];
+  return ((a << 24) >>> 0) + (b << 16) + (c << 8) + d;
+}
+
+/** Inclusive [first, last] of an IPv4 CIDR block. */
+function ipv4Range(cidr: string): [number, number] {
+  const [net, prefix] = cidr.split('/') as [string, string];
+  const size = 2 ** (32 - Number(prefix));
+  const first = ipv4Number(net) - (ipv4Number(net) % size);
+  return [first, first + size - 1];
+}
+
+const isV4Cidr = (cidr: string) => isIP(cidr.split('/')[0]!) === 4;
+// IPv4 by arithmetic: a BlockList check parses the text again (~2 µs, profiled at 3 % of ingest's CPU);
+// comparing one number against these ranges is far cheaper, and IPv4 is most of what producers send.
+const ipv4Special = specialPurpose.flatMap(([kind, cidrs]) => cidrs.filter(isV4Cidr).map((c) => [...ipv4Range(c), kind] as const));
+const ipv4Reachable = globallyReachable.filter(isV4Cidr).map(ipv4Range);
+
+function classifyIpv4(address: string): IpClass {
+  const n = ipv4Number(address);
+  if (!ipv4Reachable.some(([first, last]) => n >= first && n <= last)) {
+    for (const [first, last, kind] of ipv4Special) if (n >= first && n <= last) return { kind };
+  }
+  return { kind: 'public', address, family: 4 };
+}
 
 /** The 8 hextets of a valid IPv6 address (without zone), including an embedded dotted-quad tail. */
 function hextets(address: string): number[] {
@@ -91,11 +119,12 @@ export function classifyIp(ip: string): IpClass {
       family = 4;
     }
   }
-  if (family !== 4 && family !== 6) return { kind: 'invalid' };
-  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (family === 4) return classifyIpv4(address);
+  if (family !== 6) return { kind: 'invalid' };
+  const type = 'ipv6';
   if (anySpecialList.check(address, type) && !reachableList.check(address, type)) {
     for (const [kind, list] of specialLists) if (list.check(address, type)) return { kind };
   }
-  if (family === 6 && !assignedV6List.check(address, type)) return { kind: 'reserved' };
-  return { kind: 'public', address, family };
+  if (!assignedV6List.check(address, type)) return { kind: 'reserved' };
+  return { kind: 'public', address, family: 6 };
 }

@@ -14,7 +14,7 @@ import {
   type VigilEvent,
 } from '@vigil/contracts';
 import type { Logger } from 'pino';
-import { ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, publishRaw, type Outcome } from '@vigil/messaging';
+import { AckedPublisher, ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, type Outcome } from '@vigil/messaging';
 import { CONFIG, LOGGER, NATS, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
@@ -76,6 +76,7 @@ interface Item {
 @Injectable()
 export class IngestHandlers implements OnModuleInit {
   private readonly timeBounds: EventTimeBounds;
+  private publisher?: AckedPublisher;
 
   constructor(
     private readonly runtime: ServiceRuntime,
@@ -92,6 +93,8 @@ export class IngestHandlers implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    // Lives as long as the connection: the runtime drains the consumers, then NATS, at shutdown.
+    this.publisher = new AckedPublisher(this.nc);
     this.runtime.consume(
       { stream: streams.ingest, durable: DURABLE, filterSubject: `${INGEST_SUBMITTED}.*`, maxAckPending: 1024 },
       (msgs) => this.handleBatch(msgs),
@@ -184,7 +187,7 @@ export class IngestHandlers implements OnModuleInit {
     for (const state of group) if (!state.outcome) this.confirm(state);
     const published = await Promise.allSettled(
       [...toPublish.values()].map((item) =>
-        publishRaw(this.nc.jetstream(), eventSubject(item.n.event.type, item.n.orgId), item.n.event.id, encodeEvent(item.n.event), correlationHeaders(item.state.correlationId)),
+        this.publisher!.publish(eventSubject(item.n.event.type, item.n.orgId), encodeEvent(item.n.event), item.n.event.id, correlationHeaders(item.state.correlationId)),
       ),
     );
     [...toPublish.values()].forEach((item, i) => {
