@@ -95,8 +95,10 @@ describe('operations: metrics, correlation ids, stalled consumers', () => {
     expect(delta('gateway', 'vigil_gateway_events_total', { outcome: 'accepted' })).toBe(5);
     expect(delta('gateway', 'vigil_gateway_events_total', { outcome: 'rejected' })).toBe(0);
     // events in and out of each stage
-    expect(delta('ingest', 'vigil_consumer_messages_total', { durable: 'ingest-submitted', outcome: 'ack' })).toBe(5);
-    expect(delta('ingest', 'vigil_outbox_published_total', { event_type: 'login.failed' })).toBe(5);
+    // one message for the request's batch, five events stored and published
+    expect(delta('ingest', 'vigil_consumer_messages_total', { durable: 'ingest-submitted', outcome: 'ack' })).toBe(1);
+    expect(delta('ingest', 'vigil_ingest_events_total', { outcome: 'stored' })).toBe(5);
+    expect(delta('ingest', 'vigil_events_published_total', { event_type: 'login.failed' })).toBe(5);
     expect(delta('detection', 'vigil_outbox_published_total', { event_type: 'detection.triggered' })).toBe(1);
     expect(delta('incident', 'vigil_consumer_messages_total', { durable: 'incident-detection-triggered', outcome: 'ack' })).toBe(1);
     expect(delta('incident', 'vigil_outbox_published_total', { event_type: 'incident.created' })).toBe(1);

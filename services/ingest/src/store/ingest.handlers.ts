@@ -15,7 +15,7 @@ import {
 } from '@vigil/contracts';
 import type { Logger } from 'pino';
 import { AckedPublisher, ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, type Outcome } from '@vigil/messaging';
-import { CONFIG, LOGGER, NATS, ServiceRuntime, eventTimeBounds } from '@vigil/platform';
+import { CONFIG, LOGGER, Metrics, NATS, ServiceRuntime, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
 import { GeoLocator, type IpLocator } from '../enrichment/geo-locator';
@@ -77,6 +77,8 @@ interface Item {
 export class IngestHandlers implements OnModuleInit {
   private readonly timeBounds: EventTimeBounds;
   private publisher?: AckedPublisher;
+  private readonly events: Counter<'outcome'>;
+  private readonly published: Counter<'event_type'>;
 
   constructor(
     private readonly runtime: ServiceRuntime,
@@ -85,7 +87,15 @@ export class IngestHandlers implements OnModuleInit {
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) config: IngestConfig,
     @Inject(LOGGER) private readonly log: Logger,
+    metrics: Metrics,
   ) {
+    this.events = metrics.counter({
+      name: 'vigil_ingest_events_total',
+      help: 'Events ingest judged, by outcome: stored (new in the chain), duplicate (already stored) or dead_letter',
+      labelNames: ['outcome'],
+    });
+    for (const outcome of ['stored', 'duplicate', 'dead_letter']) this.events.labels(outcome).inc(0);
+    this.published = metrics.counter({ name: 'vigil_events_published_total', help: 'Events ingest published on their type\'s subject ("events out"), by event type', labelNames: ['event_type'] });
     const bounds = eventTimeBounds(config);
     this.timeBounds = { maxFutureMs: bounds.maxFutureMs + TIME_BOUNDS_SLACK_MS, maxAgeMs: bounds.maxAgeMs + TIME_BOUNDS_SLACK_MS };
     // Stale location data shows in the log at every start.
@@ -190,12 +200,19 @@ export class IngestHandlers implements OnModuleInit {
         this.publisher!.publish(eventSubject(item.n.event.type, item.n.orgId), encodeEvent(item.n.event), item.n.event.id, correlationHeaders(item.state.correlationId)),
       ),
     );
+    const byType = new Map<string, number>();
     [...toPublish.values()].forEach((item, i) => {
       const r = published[i]!;
+      // A republish JetStream drops as a duplicate is not a new event out.
+      if (r.status === 'fulfilled' && !r.value.duplicate) byType.set(item.n.event.type, (byType.get(item.n.event.type) ?? 0) + 1);
       // Stored but not published: the redelivery republishes it (the message is then `redelivered`).
       if (r.status === 'rejected' && !item.state.outcome) item.state.outcome = { kind: 'retry', reason: `publish failed: ${describeError(r.reason)}`, transient: true };
     });
-    this.logStored(items.filter((i) => i.stored === 'fresh'));
+    for (const [type, n] of byType) this.published.labels(type).inc(n);
+    const stored = items.filter((i) => i.stored === 'fresh');
+    this.events.labels('stored').inc(stored.length);
+    this.events.labels('duplicate').inc(items.filter((i) => i.stored === 'existing').length);
+    this.logStored(stored);
   }
 
   /**
@@ -275,6 +292,7 @@ export class IngestHandlers implements OnModuleInit {
         correlationId: state.correlationId,
       });
       state.deadLettered.push({ index, reason: reason.slice(0, 2000) });
+      this.events.labels('dead_letter').inc();
     } catch (err) {
       // Could not park it: keep the whole message rather than lose the event.
       state.outcome ??= { kind: 'retry', reason: `dead-letter publish failed: ${describeError(err)}`, transient: true };
