@@ -25,9 +25,10 @@ export const watchlistAddQueryV1 = defineQuery({
   reply: z.union([z.object({ entry: watchlistEntryV1, created: z.boolean() }), queryErrorReplySchema]),
 });
 
+/** Answers the entry as it was, or null when the org has no such entry. */
 export const watchlistRemoveQueryV1 = defineQuery({
   name: 'watchlist.remove',
   version: 1,
   request: z.object({ orgId: z.uuid(), id: z.uuid() }),
-  reply: z.union([z.object({ removed: z.boolean() }), queryErrorReplySchema]),
+  reply: z.union([z.object({ removed: watchlistEntryV1.nullable() }), queryErrorReplySchema]),
 });

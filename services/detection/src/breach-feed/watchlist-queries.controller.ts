@@ -37,6 +37,6 @@ export class WatchlistQueriesController {
   async remove(@Payload() payload: unknown): Promise<QueryReply<typeof watchlistRemoveQueryV1>> {
     const req = watchlistRemoveQueryV1.request.safeParse(payload);
     if (!req.success) return badRequest(req.error);
-    return watchlistRemoveQueryV1.reply.parse({ removed: await this.repo.remove(req.data.orgId, req.data.id) });
+    return watchlistRemoveQueryV1.reply.parse({ removed: (await this.repo.remove(req.data.orgId, req.data.id)) ?? null });
   }
 }

@@ -59,8 +59,10 @@ export class WatchlistRepository {
     return { entry: (await this.get(orgId, existing))!, created: inserted !== undefined };
   }
 
-  async remove(orgId: string, id: string): Promise<boolean> {
+  async remove(orgId: string, id: string): Promise<WatchlistEntryV1 | undefined> {
+    const entry = await this.get(orgId, id);
+    if (!entry) return undefined;
     const r = await this.database.db.deleteFrom('watchlist').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    return Number(r.numDeletedRows) > 0 ? entry : undefined;
   }
 }
