@@ -236,6 +236,74 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     expect(await stack.count("select count(*) as n from detection.attacks where org_id = $1", [org.orgId])).toBe(2);
   });
 
+  /** Reads `GET /v1/decisions/stream` as Server-Sent Events until closed. */
+  async function openStream(key: string, opts: { query?: string; lastEventId?: string } = {}) {
+    const ctl = new AbortController();
+    const res = await fetch(`${stack.gatewayUrl}/v1/decisions/stream${opts.query ?? ''}`, {
+      headers: { authorization: `Bearer ${key}`, ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}) },
+      signal: ctl.signal,
+    });
+    const events: { event?: string; id?: string; data: any }[] = [];
+    if (res.ok) {
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      void (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buf += decoder.decode(value, { stream: true });
+          for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+            const fields = Object.fromEntries(buf.slice(0, i).split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+            buf = buf.slice(i + 2);
+            if (fields.data !== undefined) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
+          }
+        }
+      })().catch(() => undefined);
+    }
+    return { res, events, close: () => ctl.abort() };
+  }
+
+  it('streams decisions as Server-Sent Events, per org, and resumes from Last-Event-ID', async () => {
+    const a = await stack.createOrg('Streamer', ['sec@streamer.test']);
+    const b = await stack.createOrg('Bystander', ['sec@bystander.test']);
+    const producer = await keyWith(a, ['events:write']);
+    expect((await openStream(producer)).res.status).toBe(403);
+    const badSince = await openStream(a.key, { query: '?since=-1' });
+    expect(badSince.res.status).toBe(400);
+    expect((await badSince.res.json()).errors[0].pointer).toBe('/since');
+
+    const streamA = await openStream(await keyWith(a, ['decisions:read']));
+    const streamB = await openStream(b.key);
+    try {
+      expect(streamA.res.headers.get('content-type')).toContain('text/event-stream');
+      await attack(a, '203.0.113.150', Date.now() - MIN);
+      await waitFor(async () => streamA.events.length >= 1, { ...WAIT, description: 'decision.created on the stream' });
+      const [created] = streamA.events;
+      expect(created).toMatchObject({ event: 'decision.created', id: expect.stringMatching(/^\d+$/), data: { kind: 'block_ip', target: '203.0.113.150', revokedAt: null } });
+
+      const revoked = await stack.api(`/v1/decisions/${created!.data.id}/revoke`, { key: a.key, body: { reason: 'test' } });
+      expect(revoked.status).toBe(200);
+      await waitFor(async () => streamA.events.length >= 2, { ...WAIT, description: 'decision.revoked on the stream' });
+      expect(streamA.events[1]).toMatchObject({ event: 'decision.revoked', data: revoked.body });
+      await stack.settle();
+      expect(streamA.events).toHaveLength(2);
+      expect(streamB.events).toEqual([]);
+
+      // A client that saw only the first event reconnects and gets exactly what it missed.
+      const resumed = await openStream(a.key, { lastEventId: created!.id });
+      try {
+        await waitFor(async () => resumed.events.length >= 1, { ...WAIT, description: 'catch-up after reconnect' });
+        expect(resumed.events.map((e) => [e.event, e.data.id])).toEqual([['decision.revoked', created!.data.id]]);
+      } finally {
+        resumed.close();
+      }
+    } finally {
+      streamA.close();
+      streamB.close();
+    }
+  });
+
   it('watchlist: an address in a breach becomes one credential.exposed in ingest, once over many polls; tenants apart', async () => {
     const a = await stack.createOrg('Watcher', ['sec@watcher.test']);
     const b = await stack.createOrg('Other', ['sec@other.test']);

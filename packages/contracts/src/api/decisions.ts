@@ -32,6 +32,11 @@ export const decisionPageV1 = z
   .describe('one page of decisions');
 export type DecisionPageV1 = z.infer<typeof decisionPageV1>;
 
+/** Query parameters of GET /v1/decisions/stream (a reconnecting client sends Last-Event-ID instead). */
+export const decisionStreamParamsV1 = z
+  .object({ since: decisionCursorSchema.optional().describe('replay changes after this cursor first; default: only changes from now on') })
+  .strict();
+
 const ipOrNothing = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 
 /** Query parameters of GET /v1/decisions/check: a login service's hot path. */

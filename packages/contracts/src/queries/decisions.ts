@@ -15,7 +15,16 @@ export const decisionListQueryV1 = defineQuery({
     after: z.number().int().nonnegative(),
     limit: z.number().int().min(1).max(DECISION_PAGE_MAX),
   }),
-  reply: z.union([z.object({ items: z.array(decisionSchema), lastSeq: z.number().int().nonnegative() }), queryErrorReplySchema]),
+  reply: z.union([
+    z.object({
+      items: z.array(decisionSchema),
+      /** Change sequence of the last item, or `after` when there is none. */
+      lastSeq: z.number().int().nonnegative(),
+      /** The org's newest change sequence (0 before its first decision): where a live stream starts. */
+      latestSeq: z.number().int().nonnegative(),
+    }),
+    queryErrorReplySchema,
+  ]),
 });
 
 export const decisionGetQueryV1 = defineQuery({

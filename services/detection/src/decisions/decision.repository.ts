@@ -136,14 +136,17 @@ export class DecisionRepository {
   }
 
   /** One page in change order after `after`; `lastSeq` is where the next page starts (unchanged when empty). */
-  async list(orgId: string, after: number, limit: number, filter: DecisionFilter, now: Date): Promise<{ items: DecisionV1[]; lastSeq: number }> {
+  async list(orgId: string, after: number, limit: number, filter: DecisionFilter, now: Date): Promise<{ items: DecisionV1[]; lastSeq: number; latestSeq: number }> {
     let q = this.db.selectFrom('decisions').selectAll().where('org_id', '=', orgId).where('change_seq', '>', String(after));
     if (filter.kind) q = q.where('kind', '=', filter.kind);
     if (filter.target) q = q.where('target', '=', filter.target);
     if (filter.active === true) q = q.where('revoked_at', 'is', null).where('expires_at', '>', now);
     if (filter.active === false) q = q.where((eb) => eb.or([eb('revoked_at', 'is not', null), eb('expires_at', '<=', now)]));
-    const rows = await q.orderBy('change_seq').limit(limit).execute();
-    return { items: rows.map(toView), lastSeq: rows.length ? Number(rows[rows.length - 1]!.change_seq) : after };
+    const [rows, latest] = await Promise.all([
+      q.orderBy('change_seq').limit(limit).execute(),
+      this.db.selectFrom('decisions').select((eb) => eb.fn.max('change_seq').as('seq')).where('org_id', '=', orgId).executeTakeFirst(),
+    ]);
+    return { items: rows.map(toView), lastSeq: rows.length ? Number(rows[rows.length - 1]!.change_seq) : after, latestSeq: Number(latest?.seq ?? 0) };
   }
 
   /** Decisions in force now that cover the IP (block_ip, CIDR containment) or name the account (any account kind). */
