@@ -236,6 +236,40 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     expect(await stack.count("select count(*) as n from detection.attacks where org_id = $1", [org.orgId])).toBe(2);
   });
 
+  it('ends a force_password_reset when the platform reports the password changed after it, not before', async () => {
+    const org = await stack.createOrg('Resetter', ['sec@resetter.test']);
+    const policy = { rules: { 'brute_force.ip': [{ kind: 'block_ip', baseSeconds: 3600, maxSeconds: 3600 }, { kind: 'force_password_reset', baseSeconds: 86400, maxSeconds: 86400 }] } };
+    expect((await stack.api('/v1/decisions/policy', { key: org.key, method: 'PUT', body: policy })).status).toBe(200);
+    const at = Date.now() - 10 * MIN;
+    await attack(org, '192.0.2.150', at);
+    const made = await waitForDecisions(org, 2);
+    const reset = made.find((d) => d.kind === 'force_password_reset');
+    expect(reset).toMatchObject({ target: 'alice@example.test', durationSeconds: 86400 });
+    expect((await stack.api('/v1/decisions/check?account=Alice@Example.test', { key: org.key })).body).toEqual({ blocked: false, decisions: [reset] });
+
+    const changed = (id: string, time: number) => ({
+      specversion: '1.0',
+      id,
+      source: 'https://app.example.test/account',
+      type: 'account.password_changed',
+      time: new Date(time).toISOString(),
+      data: { email: 'alice@example.test', method: 'reset_link' },
+    });
+    // Changed before the decision: not what it asked for.
+    expect((await stack.api('/v1/events', { key: org.key, body: [changed('pw-before', at - MIN)] })).status).toBe(202);
+    await stack.settle();
+    expect((await stack.api(`/v1/decisions/${reset.id}`, { key: org.key })).body.revokedAt).toBeNull();
+
+    expect((await stack.api('/v1/events', { key: org.key, body: [changed('pw-after', Date.now())] })).status).toBe(202);
+    await waitFor(async () => (await stack.api(`/v1/decisions/${reset.id}`, { key: org.key })).body.revokedAt !== null, { ...WAIT, description: 'reset decision fulfilled' });
+    const done = (await stack.api(`/v1/decisions/${reset.id}`, { key: org.key })).body;
+    expect(done).toMatchObject({ revokedBy: 'vigil:account.password_changed', revokeReason: expect.stringContaining('fulfilled') });
+    const check = await stack.api('/v1/decisions/check?ip=192.0.2.150&account=alice@example.test', { key: org.key });
+    expect(check.body.decisions.map((d: any) => d.kind)).toEqual(['block_ip']);
+    await stack.settle();
+    expect(await streamCount(eventSubject('decision.revoked', org.orgId))).toBe(1);
+  });
+
   /** Reads `GET /v1/decisions/stream` as Server-Sent Events until closed. */
   async function openStream(key: string, opts: { query?: string; lastEventId?: string } = {}) {
     const ctl = new AbortController();

@@ -135,6 +135,22 @@ export class DecisionRepository {
       .executeTakeFirstOrThrow();
   }
 
+  /** In force at `at` (created by then, not yet expired, not revoked), of one kind, for any of these accounts. */
+  async openFor(tx: Tx, d: { orgId: string; kind: DecisionKind; accounts: string[]; at: Date }): Promise<Row[]> {
+    if (!d.accounts.length) return [];
+    return tx
+      .selectFrom('decisions')
+      .selectAll()
+      .where('org_id', '=', d.orgId)
+      .where('kind', '=', d.kind)
+      .where(sql<SqlBool>`lower(target) in (${sql.join(d.accounts.map((a) => a.toLowerCase()))})`)
+      .where('revoked_at', 'is', null)
+      .where('created_at', '<=', d.at)
+      .where('expires_at', '>', d.at)
+      .orderBy('change_seq')
+      .execute();
+  }
+
   /** One page in change order after `after`; `lastSeq` is where the next page starts (unchanged when empty). */
   async list(orgId: string, after: number, limit: number, filter: DecisionFilter, now: Date): Promise<{ items: DecisionV1[]; lastSeq: number; latestSeq: number }> {
     let q = this.db.selectFrom('decisions').selectAll().where('org_id', '=', orgId).where('change_seq', '>', String(after));

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import { createEvent, decisionCreatedV1, decisionRevokedV1, deriveId, type DecisionV1, type DetectionTriggeredV1, type VigilEvent } from '@vigil/contracts';
+import { createEvent, decisionCreatedV1, decisionRevokedV1, deriveId, type AccountPasswordChangedV1, type DecisionV1, type DetectionTriggeredV1, type VigilEvent } from '@vigil/contracts';
 import { enqueueEvents } from '@vigil/messaging';
 import { LOGGER } from '@vigil/platform';
 import { DecisionRepository, toView } from './decision.repository';
@@ -9,6 +9,9 @@ import { actionsFor, durationSeconds, effectivePolicy, REPEAT_WINDOW_SECONDS, ta
 import type { ResponseDatabase } from './tables';
 
 export const DECISION_SOURCE = 'vigil://detection/decisions';
+
+/** account.password_changed and account.mfa_enabled share one shape. */
+type AccountChangeV1 = AccountPasswordChangedV1;
 
 /** Turns detections into decisions by the org's policy, and revokes them; every change leaves as a `decision.*` event. */
 @Injectable()
@@ -77,12 +80,29 @@ export class DecisionService {
       const found = await this.repo.get(tx, req.orgId, req.id);
       if (!found) return { outcome: 'not-found' as const, decision: null };
       if (found.revoked_at) return { outcome: 'already-revoked' as const, decision: toView(found) };
-      const row = await this.repo.revoke(tx, req);
-      const decision = toView(row);
-      // Revoked once, so one event: the id derives from the decision.
-      await enqueueEvents(tx, [createEvent(decisionRevokedV1, { id: deriveId('decision.revoked', decision.id), orgid: req.orgId, source: DECISION_SOURCE, subject: decision.target, time: decision.revokedAt!, data: decision })]);
-      this.log.info({ orgId: req.orgId, decisionId: decision.id, by: req.by }, 'decision revoked');
-      return { outcome: 'revoked' as const, decision };
+      return { outcome: 'revoked' as const, decision: await this.revokeIn(tx, req) };
     });
+  }
+
+  /**
+   * A force_password_reset or require_mfa decision is done once the account did what it asked: the
+   * platform's account.password_changed / account.mfa_enabled after the decision revokes it (in the
+   * event's inbox transaction). Judged at the event's time, so a replay ends the same decisions.
+   */
+  async fulfil(event: VigilEvent<string, AccountChangeV1>, kind: 'force_password_reset' | 'require_mfa', tx: Transaction<ResponseDatabase>): Promise<DecisionV1[]> {
+    const accounts = [event.data.email, event.data.userId].filter((a): a is string => a !== undefined);
+    await this.repo.lockOrg(tx, event.orgid);
+    const open = await this.repo.openFor(tx, { orgId: event.orgid, kind, accounts, at: new Date(event.time) });
+    const done: DecisionV1[] = [];
+    for (const d of open) done.push(await this.revokeIn(tx, { orgId: event.orgid, id: d.id, by: `vigil:${event.type}`, reason: `fulfilled: ${event.type} at ${event.time}` }));
+    return done;
+  }
+
+  private async revokeIn(tx: Transaction<ResponseDatabase>, req: { orgId: string; id: string; by: string; reason: string }): Promise<DecisionV1> {
+    const decision = toView(await this.repo.revoke(tx, req));
+    // Revoked once, so one event: the id derives from the decision.
+    await enqueueEvents(tx, [createEvent(decisionRevokedV1, { id: deriveId('decision.revoked', decision.id), orgid: req.orgId, source: DECISION_SOURCE, subject: decision.target, time: decision.revokedAt!, data: decision })]);
+    this.log.info({ orgId: req.orgId, decisionId: decision.id, by: req.by }, 'decision revoked');
+    return decision;
   }
 }
