@@ -371,4 +371,16 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     expect(removed).toMatchObject({ status: 200, body: { id: created.body.id } });
     expect((await stack.api('/v1/watchlist', { key: a.key })).body.items).toEqual([]);
   });
+
+  // Last: it stops the gateway.
+  it('ends open decision streams on SIGTERM, so the gateway shuts down cleanly instead of being killed', async () => {
+    const org = await stack.createOrg('Shutdown', ['sec@shutdown.test']);
+    const stream = await openStream(org.key);
+    expect(stream.res.status).toBe(200);
+    const gateway = stack.services.get('gateway')!;
+    await gateway.stop();
+    // Nest re-raises SIGTERM after a clean close; a hang would end in SIGKILL after 10 s.
+    expect(await gateway.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    stream.close();
+  });
 });
