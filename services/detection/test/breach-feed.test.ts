@@ -48,7 +48,7 @@ function poller(opts: { maxRetries?: number; waits?: number[] } = {}): BreachFee
     // Records the waits a 429 asks for instead of sleeping through them.
     sleep: async (ms) => void opts.waits?.push(ms),
   });
-  return new BreachFeedPoller(database.db, client, log);
+  return new BreachFeedPoller(watchlist, client, log);
 }
 
 async function queued(orgId: string) {
@@ -88,7 +88,7 @@ describe('breach-feed connector (HIBP v3)', () => {
     const restarted = createDatabase<ResponseDatabase>({ url: db.urlFor('detection'), schema: 'detection' });
     try {
       const client = new HibpClient({ baseUrl: hibp.url, apiKey: 'k-123', userAgent: 'Vigil-test', requestIntervalMs: 0, maxRetries: 0 });
-      expect(await new BreachFeedPoller(restarted.db, client, log).pollOnce()).toMatchObject({ reported: 0, failed: 0 });
+      expect(await new BreachFeedPoller(new WatchlistRepository(restarted), client, log).pollOnce()).toMatchObject({ reported: 0, failed: 0 });
     } finally {
       await restarted.close();
     }

@@ -305,7 +305,7 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     expect((await openStream(producer)).res.status).toBe(403);
     const badSince = await openStream(a.key, { query: '?since=-1' });
     expect(badSince.res.status).toBe(400);
-    expect((await badSince.res.json()).errors[0].pointer).toBe('/since');
+    expect(((await badSince.res.json()) as any).errors[0].pointer).toBe('/since');
 
     const streamA = await openStream(await keyWith(a, ['decisions:read']));
     const streamB = await openStream(b.key);

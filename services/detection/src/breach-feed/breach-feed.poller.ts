@@ -1,10 +1,11 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { createEvent, credentialExposedV1, deriveId, ingestSubmittedSubject } from '@vigil/contracts';
 import { enqueueEvents } from '@vigil/messaging';
-import type { ResponseDatabase, WatchlistTable } from '../decisions/tables';
+import type { WatchlistTable } from '../decisions/tables';
 import type { HibpBreach, HibpClient } from './hibp.client';
 import { credentialExposedData } from './mapping';
+import type { WatchlistRepository } from './watchlist.repository';
 
 export const BREACH_FEED_SOURCE = 'vigil://detection/breach-feed';
 
@@ -31,7 +32,7 @@ export class BreachFeedPoller {
   private stopped = false;
 
   constructor(
-    private readonly db: Kysely<ResponseDatabase>,
+    private readonly watchlist: WatchlistRepository,
     private readonly client: HibpClient,
     private readonly log: Logger,
   ) {}
@@ -45,7 +46,7 @@ export class BreachFeedPoller {
   }
 
   async pollOnce(): Promise<PollResult> {
-    const entries = await this.db.selectFrom('watchlist').selectAll().orderBy('created_at').orderBy('id').execute();
+    const entries = await this.watchlist.allEntries();
     const result: PollResult = { entries: entries.length, reported: 0, failed: 0 };
     // A domain search answers breach names only: their details come from the catalog, fetched once a poll.
     let catalog: Map<string, HibpBreach> | undefined;
@@ -79,32 +80,25 @@ export class BreachFeedPoller {
   }
 
   private async record(entry: Selectable<WatchlistTable>, exposures: Exposure[]): Promise<number> {
-    return this.db.transaction().execute(async (tx) => {
-      let reported = 0;
-      if (exposures.length) {
-        const rows = exposures.map((e) => ({ org_id: entry.org_id, identity: e.identity, breach_name: e.breach.Name, event_id: deriveId('hibp', entry.org_id, e.identity, e.breach.Name) }));
-        const fresh = await tx
-          .insertInto('breach_exposures')
-          .values(rows)
-          .onConflict((oc) => oc.columns(['org_id', 'identity', 'breach_name']).doNothing())
-          .returning(['identity', 'breach_name', 'event_id'])
-          .execute();
-        const byKey = new Map(exposures.map((e) => [`${e.identity}\n${e.breach.Name}`, e.breach]));
-        const events = fresh.map((f) =>
-          createEvent(credentialExposedV1, {
-            id: f.event_id,
-            orgid: entry.org_id,
-            source: BREACH_FEED_SOURCE,
-            subject: f.identity,
-            data: credentialExposedData(f.identity, byKey.get(`${f.identity}\n${f.breach_name}`)!),
-          }),
-        );
-        // Through ingest like any producer's event: validated, hash-chained, then published per type.
-        await enqueueEvents(tx, events, { subject: (e) => ingestSubmittedSubject(e.orgid) });
-        reported = events.length;
-      }
-      await tx.updateTable('watchlist').set({ last_checked_at: new Date() }).where('id', '=', entry.id).execute();
-      return reported;
+    return this.watchlist.transaction(async (tx) => {
+      const fresh = await this.watchlist.recordExposures(
+        tx,
+        exposures.map((e) => ({ org_id: entry.org_id, identity: e.identity, breach_name: e.breach.Name, event_id: deriveId('hibp', entry.org_id, e.identity, e.breach.Name) })),
+      );
+      const byKey = new Map(exposures.map((e) => [`${e.identity}\n${e.breach.Name}`, e.breach]));
+      const events = fresh.map((f) =>
+        createEvent(credentialExposedV1, {
+          id: f.event_id,
+          orgid: entry.org_id,
+          source: BREACH_FEED_SOURCE,
+          subject: f.identity,
+          data: credentialExposedData(f.identity, byKey.get(`${f.identity}\n${f.breach_name}`)!),
+        }),
+      );
+      // Through ingest like any producer's event: validated, hash-chained, then published per type.
+      await enqueueEvents(tx, events, { subject: (e) => ingestSubmittedSubject(e.orgid) });
+      await this.watchlist.markChecked(tx, entry.id, new Date());
+      return events.length;
     });
   }
 }

@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CONFIG, DATABASE, LOGGER } from '@vigil/platform';
-import type { Database } from '@vigil/db';
-import type { ResponseDatabase } from '../decisions/tables';
+import { CONFIG, LOGGER } from '@vigil/platform';
 import type { DetectionConfig } from './config';
 import { BreachFeedPoller } from './breach-feed.poller';
 import { HibpClient } from './hibp.client';
+import { WatchlistRepository } from './watchlist.repository';
 
 /** Runs the HIBP poller every VIGIL_HIBP_POLL_SECONDS when a key is configured; one poll at a time. */
 @Injectable()
@@ -16,7 +15,7 @@ export class BreachFeedService implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(CONFIG) private readonly config: DetectionConfig,
-    @Inject(DATABASE) private readonly database: Database<ResponseDatabase>,
+    private readonly watchlist: WatchlistRepository,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -27,7 +26,7 @@ export class BreachFeedService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     const client = new HibpClient({ baseUrl: c.VIGIL_HIBP_BASE_URL, apiKey: c.VIGIL_HIBP_API_KEY, userAgent: c.VIGIL_HIBP_USER_AGENT, requestIntervalMs: c.VIGIL_HIBP_REQUEST_INTERVAL_MS, maxRetries: c.VIGIL_HIBP_MAX_RETRIES });
-    this.poller = new BreachFeedPoller(this.database.db, client, this.log);
+    this.poller = new BreachFeedPoller(this.watchlist, client, this.log);
     this.schedule(0);
   }
 

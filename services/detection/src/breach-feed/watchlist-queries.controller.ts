@@ -1,10 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { z } from 'zod';
 import { watchlistAddQueryV1, watchlistGetQueryV1, watchlistListQueryV1, watchlistRemoveQueryV1, type QueryReply } from '@vigil/contracts';
 import { WatchlistRepository } from './watchlist.repository';
+import { badRequest } from '../decisions/bad-request';
 
-const badRequest = (error: z.ZodError) => ({ error: 'bad-request' as const, detail: error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ') });
 
 /** The gateway's watchlist CRUD (core NATS, queue group `detection`). */
 @Controller()

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import { newId, type WatchlistEntryV1 } from '@vigil/contracts';
-import type { ResponseDatabase, WatchlistTable } from '../decisions/tables';
+import type { BreachExposuresTable, ResponseDatabase, WatchlistTable } from '../decisions/tables';
 
 type Row = Selectable<WatchlistTable> & { exposures: string | number };
 
@@ -64,5 +64,29 @@ export class WatchlistRepository {
     if (!entry) return undefined;
     const r = await this.database.db.deleteFrom('watchlist').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0 ? entry : undefined;
+  }
+
+  /** Every org's entries, in the order a poll visits them. */
+  async allEntries(): Promise<Selectable<WatchlistTable>[]> {
+    return this.database.db.selectFrom('watchlist').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
+  transaction<T>(fn: (tx: Transaction<ResponseDatabase>) => Promise<T>): Promise<T> {
+    return this.database.db.transaction().execute(fn);
+  }
+
+  /** Records exposures once; answers the ones not recorded before. */
+  async recordExposures(tx: Transaction<ResponseDatabase>, rows: Omit<BreachExposuresTable, 'found_at'>[]): Promise<Omit<BreachExposuresTable, 'found_at' | 'org_id'>[]> {
+    if (!rows.length) return [];
+    return tx
+      .insertInto('breach_exposures')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['org_id', 'identity', 'breach_name']).doNothing())
+      .returning(['identity', 'breach_name', 'event_id'])
+      .execute();
+  }
+
+  async markChecked(tx: Transaction<ResponseDatabase>, id: string, at: Date): Promise<void> {
+    await tx.updateTable('watchlist').set({ last_checked_at: at }).where('id', '=', id).execute();
   }
 }

@@ -1,6 +1,5 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { z } from 'zod';
 import {
   decisionCheckQueryV1,
   decisionGetQueryV1,
@@ -14,8 +13,8 @@ import {
 import { DecisionRepository, toView } from './decision.repository';
 import { DecisionService } from './decision.service';
 import { DEFAULT_DECISION_POLICY, effectivePolicy } from './policy';
+import { badRequest } from './bad-request';
 
-const badRequest = (error: z.ZodError) => ({ error: 'bad-request' as const, detail: error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ') });
 
 /** The gateway's decision queries and commands (core NATS, queue group `detection`). */
 @Controller()

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import { DATABASE } from '@vigil/platform';
-import type { Database } from '@vigil/db';
+import type { Database, DbOrTx } from '@vigil/db';
 import type { DecisionKind, DecisionV1 } from '@vigil/contracts';
 import { decisionPolicySchema, type DecisionPolicy } from '@vigil/contracts';
 import type { DecisionsTable, ResponseDatabase } from './tables';
@@ -66,7 +66,7 @@ export class DecisionRepository {
     await sql`select pg_advisory_xact_lock(hashtextextended(${`decisions|${orgId}`}, 0))`.execute(tx);
   }
 
-  async policyOverrides(tx: Tx | Kysely<ResponseDatabase>, orgId: string): Promise<DecisionPolicy | undefined> {
+  async policyOverrides(tx: DbOrTx<ResponseDatabase>, orgId: string): Promise<DecisionPolicy | undefined> {
     const row = await tx.selectFrom('decision_policies').select('policy').where('org_id', '=', orgId).executeTakeFirst();
     // Written only through the validated PUT; parsing again keeps a hand-edited row from deciding nonsense.
     return row ? decisionPolicySchema.parse(row.policy) : undefined;
@@ -121,7 +121,7 @@ export class DecisionRepository {
     return row ? toView(row) : undefined;
   }
 
-  async get(tx: Tx | Kysely<ResponseDatabase>, orgId: string, id: string): Promise<Row | undefined> {
+  async get(tx: DbOrTx<ResponseDatabase>, orgId: string, id: string): Promise<Row | undefined> {
     return tx.selectFrom('decisions').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
   }
 

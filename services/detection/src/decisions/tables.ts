@@ -1,4 +1,5 @@
-import type { Generated } from 'kysely';
+import type { Generated, JSONColumnType } from 'kysely';
+import type { DecisionPolicy } from '@vigil/contracts';
 import type { DetectionDatabase } from '../db/schema';
 
 /** One response decision; `change_seq` orders creations and revocations per org for pollers. */
@@ -25,7 +26,7 @@ export interface DecisionsTable {
 /** An org's overrides of the default decision policy (see policy.ts). */
 export interface DecisionPoliciesTable {
   org_id: string;
-  policy: unknown;
+  policy: JSONColumnType<DecisionPolicy>;
   updated_at: Generated<Date>;
 }
 

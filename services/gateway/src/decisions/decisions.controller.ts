@@ -21,18 +21,12 @@ import type { z } from 'zod';
 import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from '../auth/api-key.guard';
 import { AuditInterceptor } from '../audit/audit.interceptor';
 import { RpcClient } from '../rpc.client';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { checkedId } from './checked-id';
 
 function parsed<S extends z.ZodType>(schema: S, input: unknown, detail: string, prefix = ''): z.infer<S> {
   const r = schema.safeParse(input ?? {});
   if (!r.success) throw new ProblemException({ status: 400, title: 'Bad Request', detail, errors: zodErrors(r.error, prefix) });
   return r.data;
-}
-
-function checkedId(id: string): string {
-  if (!uuidPattern.test(id)) throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'a decision id is a UUID', errors: [{ pointer: '/id', message: 'not a UUID' }] });
-  return id.toLowerCase();
 }
 
 const notFound = (id: string) => new ProblemException({ status: 404, title: 'Not Found', detail: `no decision ${id} in this organisation` });
@@ -99,7 +93,7 @@ export class DecisionsController {
   @RequireScope('decisions:read')
   @UseInterceptors(AuditInterceptor)
   async get(@Req() req: AuthenticatedRequest, @Param('id') id: string): Promise<DecisionV1> {
-    const { decision } = await this.rpc.query(decisionGetQueryV1, { orgId: req.principal.orgId, id: checkedId(id) }, 'detection');
+    const { decision } = await this.rpc.query(decisionGetQueryV1, { orgId: req.principal.orgId, id: checkedId(id, 'decision') }, 'detection');
     if (!decision) throw notFound(id);
     return decision;
   }
@@ -110,7 +104,7 @@ export class DecisionsController {
   @RequireScope('admin')
   @UseInterceptors(AuditInterceptor)
   async revoke(@Req() req: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown): Promise<DecisionV1> {
-    const decisionId = checkedId(id);
+    const decisionId = checkedId(id, 'decision');
     const { reason } = parsed(decisionRevokeRequestV1, body, 'invalid revoke request');
     const r = await this.rpc.query(decisionRevokeQueryV1, { orgId: req.principal.orgId, id: decisionId, reason, by: req.principal.apiKeyId }, 'detection');
     if (r.outcome === 'not-found' || !r.decision) throw notFound(id);

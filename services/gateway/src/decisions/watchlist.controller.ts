@@ -5,13 +5,7 @@ import { ProblemException } from '@vigil/platform';
 import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from '../auth/api-key.guard';
 import { AuditInterceptor } from '../audit/audit.interceptor';
 import { RpcClient } from '../rpc.client';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function checkedId(id: string): string {
-  if (!uuidPattern.test(id)) throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'a watchlist entry id is a UUID', errors: [{ pointer: '/id', message: 'not a UUID' }] });
-  return id.toLowerCase();
-}
+import { checkedId } from './checked-id';
 
 const notFound = (id: string) => new ProblemException({ status: 404, title: 'Not Found', detail: `no watchlist entry ${id} in this organisation` });
 
@@ -45,7 +39,7 @@ export class WatchlistController {
   @Get(':id')
   @RequireScope('admin')
   async get(@Req() req: AuthenticatedRequest, @Param('id') id: string): Promise<WatchlistEntryV1> {
-    const { entry } = await this.rpc.query(watchlistGetQueryV1, { orgId: req.principal.orgId, id: checkedId(id) }, 'detection');
+    const { entry } = await this.rpc.query(watchlistGetQueryV1, { orgId: req.principal.orgId, id: checkedId(id, 'watchlist entry') }, 'detection');
     if (!entry) throw notFound(id);
     return entry;
   }
@@ -54,7 +48,7 @@ export class WatchlistController {
   @Delete(':id')
   @RequireScope('admin')
   async remove(@Req() req: AuthenticatedRequest, @Param('id') id: string): Promise<WatchlistEntryV1> {
-    const { removed } = await this.rpc.query(watchlistRemoveQueryV1, { orgId: req.principal.orgId, id: checkedId(id) }, 'detection');
+    const { removed } = await this.rpc.query(watchlistRemoveQueryV1, { orgId: req.principal.orgId, id: checkedId(id, 'watchlist entry') }, 'detection');
     if (!removed) throw notFound(id);
     return removed;
   }
