@@ -16,9 +16,10 @@ describe('decision policy', () => {
   it('acts by rule id and only from the action’s minimum severity', () => {
     const policy = effectivePolicy(undefined);
     expect(actionsFor(policy, detection({})).map((a) => a.kind)).toEqual(['block_ip']);
-    expect(actionsFor(policy, detection({ ruleId: 'credential.exposed', severity: 'medium' }))).toEqual([]);
-    expect(actionsFor(policy, detection({ ruleId: 'credential.exposed', severity: 'high' })).map((a) => a.kind)).toEqual(['force_password_reset']);
-    expect(actionsFor(policy, detection({ ruleId: 'credential.exposed', severity: 'critical' })).map((a) => a.kind)).toEqual(['force_password_reset']);
+    // Plaintext or a stealer log is critical in the engine's matrix; a weak hash (high) does not force a reset.
+    expect(actionsFor(policy, detection({ ruleId: 'credential_exposure.account', severity: 'high' }))).toEqual([]);
+    expect(actionsFor(policy, detection({ ruleId: 'credential_exposure.account', severity: 'critical' })).map((a) => a.kind)).toEqual(['force_password_reset']);
+    expect(actionsFor(policy, detection({ ruleId: 'account_takeover.success_after_failures', severity: 'high' })).map((a) => a.kind)).toEqual(['lock_account', 'force_password_reset']);
     expect(actionsFor(policy, detection({ ruleId: 'after_hours.admin' }))).toEqual([]);
   });
 
@@ -34,8 +35,12 @@ describe('decision policy', () => {
     expect(targetOf('block_ip', detection({ correlationKey: 'brute_force.ip:2001:db8::bad' }))).toBe('2001:db8::bad');
     expect(targetOf('block_ip', detection({ correlationKey: 'brute_force.account:alice@acme.test' }))).toBeUndefined();
     expect(targetOf('lock_account', detection({ correlationKey: 'brute_force.account:alice@acme.test' }))).toBe('alice@acme.test');
-    expect(targetOf('lock_account', detection({ correlationKey: 'success_after_failures:203.0.113.7', evidence: { usernames: ['bob'], eventIds: [] } }))).toBe('bob');
+    expect(targetOf('lock_account', detection({ correlationKey: 'account_takeover.success_after_failures:203.0.113.7', evidence: { usernames: ['bob'], eventIds: [] } }))).toBe('bob');
     // Two accounts behind one IP: locking either would be a guess.
-    expect(targetOf('lock_account', detection({ correlationKey: 'success_after_failures:203.0.113.7', evidence: { usernames: ['bob', 'carol'], eventIds: [] } }))).toBeUndefined();
+    expect(targetOf('lock_account', detection({ correlationKey: 'account_takeover.success_after_failures:203.0.113.7', evidence: { usernames: ['bob', 'carol'], eventIds: [] } }))).toBeUndefined();
+    // The engine's optional fields name the person at risk outright.
+    const hinted = { correlationKey: 'account_takeover.success_after_failures:203.0.113.7', evidence: { eventIds: [], account: 'dave@acme.test' }, affectedPerson: { account: 'Dave@acme.test' } };
+    expect(targetOf('force_password_reset', hinted as never)).toBe('Dave@acme.test');
+    expect(targetOf('lock_account', { ...hinted, affectedPerson: undefined } as never)).toBe('dave@acme.test');
   });
 });

@@ -9,15 +9,15 @@ export const REPEAT_WINDOW_SECONDS = 30 * DAY;
 const action = (kind: DecisionKind, baseSeconds: number, maxSeconds: number, minSeverity: Severity = 'low'): DecisionAction => ({ kind, baseSeconds, maxSeconds, minSeverity });
 
 /**
- * Defaults. Rule ids are the detection engine's; a rule missing here decides nothing. Credential
- * exposure only acts from `high`: plaintext passwords and stealer logs, not a leaked email address.
+ * Defaults, by the detection engine's rule ids; a rule missing here decides nothing. Credential exposure
+ * acts only at `critical`: by the engine's severity matrix, a plaintext password or a stealer log.
  */
 export const DEFAULT_DECISION_POLICY: DecisionPolicy = {
   rules: {
     'brute_force.ip': [action('block_ip', HOUR, 7 * DAY)],
     'brute_force.account': [action('lock_account', HOUR, 7 * DAY)],
-    success_after_failures: [action('lock_account', HOUR, 7 * DAY), action('force_password_reset', 7 * DAY, 30 * DAY)],
-    'credential.exposed': [action('force_password_reset', 7 * DAY, 30 * DAY, 'high')],
+    'account_takeover.success_after_failures': [action('lock_account', HOUR, 7 * DAY), action('force_password_reset', 7 * DAY, 30 * DAY)],
+    'credential_exposure.account': [action('force_password_reset', 7 * DAY, 30 * DAY, 'critical')],
   },
 };
 
@@ -38,19 +38,25 @@ export function durationSeconds(a: Pick<DecisionAction, 'baseSeconds' | 'maxSeco
   return Math.min(a.maxSeconds, a.baseSeconds * 2 ** Math.min(repeatCount, 31));
 }
 
+/** Optional detection fields that name the account at risk (added by the engine's rules when they know it). */
+type AccountHints = { affectedPerson?: { account?: string }; key?: { kind?: string; value?: string }; evidence: { account?: string; ip?: string; usernames?: string[] } };
+
 /**
- * Who a decision is about: the IP for block_ip, the account otherwise; taken from the evidence, else
- * from the correlation key (`<rule id>:<key>`). Undefined when the detection names none (e.g. an
- * account rule without a single account).
+ * Who a decision is about: for block_ip the IP (evidence, else the rule's key, else the correlation
+ * key `<rule id>:<key>`); otherwise the account (the affected person, the evidence's account or its one
+ * username, else a key that is not an IP). Undefined when the detection names none: guessing which of
+ * several accounts to lock would be worse than locking none.
  */
 export function targetOf(kind: DecisionKind, detection: Pick<DetectionTriggeredV1, 'correlationKey' | 'evidence'>): string | undefined {
-  const sep = detection.correlationKey.indexOf(':');
-  const key = sep >= 0 ? detection.correlationKey.slice(sep + 1) : undefined;
+  const d = detection as typeof detection & AccountHints;
+  const sep = d.correlationKey.indexOf(':');
+  const key = d.key?.value ?? (sep >= 0 ? d.correlationKey.slice(sep + 1) : undefined);
   if (decisionTargetsIp(kind)) {
-    const ip = detection.evidence.ip ?? key;
+    const ip = d.evidence.ip ?? key;
     return ip !== undefined && isIP(ip) ? ip : undefined;
   }
-  const users = detection.evidence.usernames ?? [];
-  if (users.length === 1) return users[0];
+  const users = d.evidence.usernames ?? [];
+  const account = d.affectedPerson?.account ?? d.evidence.account ?? (users.length === 1 ? users[0] : undefined);
+  if (account !== undefined) return account;
   return key !== undefined && key.length > 0 && !isIP(key) ? key : undefined;
 }
