@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CONFIG, LOGGER } from '@vigil/platform';
-import type { DetectionConfig } from './config';
+import type { BreachFeedConfig } from './config';
 import { BreachFeedPoller } from './breach-feed.poller';
 import { HibpClient } from './hibp.client';
 import { WatchlistRepository } from './watchlist.repository';
@@ -14,7 +14,7 @@ export class BreachFeedService implements OnApplicationBootstrap, OnApplicationS
   private running?: Promise<void>;
 
   constructor(
-    @Inject(CONFIG) private readonly config: DetectionConfig,
+    @Inject(CONFIG) private readonly config: BreachFeedConfig,
     private readonly watchlist: WatchlistRepository,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { envWithDefaultPort } from '@vigil/platform';
 
-/** Detection's environment: the shared variables plus the breach-feed connector (off without an API key). */
-export const detectionEnvSchema = envWithDefaultPort(8082).extend({
+/** The breach-feed connector's variables (off without an API key); part of detection's environment. */
+export const breachFeedEnv = {
   /** HIBP subscription key (`hibp-api-key` header). Unset: the connector does not poll. */
   VIGIL_HIBP_API_KEY: z
     .string()
@@ -18,5 +18,7 @@ export const detectionEnvSchema = envWithDefaultPort(8082).extend({
   VIGIL_HIBP_REQUEST_INTERVAL_MS: z.coerce.number().int().min(0).max(600_000).default(6000),
   /** 429 answers one request may get before it is left for the next poll. */
   VIGIL_HIBP_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
-});
-export type DetectionConfig = z.infer<typeof detectionEnvSchema>;
+};
+
+export const detectionEnvSchema = envWithDefaultPort(8082).extend(breachFeedEnv);
+export type BreachFeedConfig = z.infer<z.ZodObject<typeof breachFeedEnv>>;
