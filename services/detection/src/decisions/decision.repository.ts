@@ -173,7 +173,6 @@ export class DecisionRepository {
       .where('org_id', '=', orgId)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
-      .where('created_at', '<=', now)
       .where((eb) => {
         const any: Expression<SqlBool>[] = [];
         if (probe.ip !== undefined) any.push(sql<SqlBool>`kind = 'block_ip' and target_net >>= ${probe.ip}::inet`);
