@@ -16,13 +16,11 @@ const WAIT = { timeoutMs: 60_000, intervalMs: 200 };
 describe('response decisions and breach feed (gateway, ingest, detection)', () => {
   let stack: TestStack;
   let hibp: FakeHibp;
+  const hibpEnv = () => ({ VIGIL_HIBP_API_KEY: 'hibp-e2e-key', VIGIL_HIBP_BASE_URL: hibp.url, VIGIL_HIBP_POLL_SECONDS: '1', VIGIL_HIBP_REQUEST_INTERVAL_MS: '0' });
 
   beforeAll(async () => {
     hibp = await FakeHibp.start('hibp-e2e-key');
-    stack = await TestStack.start({
-      services: ['gateway', 'ingest', 'detection'],
-      env: { detection: { VIGIL_HIBP_API_KEY: 'hibp-e2e-key', VIGIL_HIBP_BASE_URL: hibp.url, VIGIL_HIBP_POLL_SECONDS: '1', VIGIL_HIBP_REQUEST_INTERVAL_MS: '0' } },
-    });
+    stack = await TestStack.start({ services: ['gateway', 'ingest', 'detection'], env: { detection: hibpEnv() } });
   }, 120_000);
 
   afterAll(async () => {
@@ -338,7 +336,7 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     }
   });
 
-  it('watchlist: an address in a breach becomes one credential.exposed in ingest, once over many polls; tenants apart', async () => {
+  it('watchlist: an address in a breach becomes one credential.exposed in ingest, once over many polls and a restart; tenants apart', async () => {
     const a = await stack.createOrg('Watcher', ['sec@watcher.test']);
     const b = await stack.createOrg('Other', ['sec@other.test']);
     hibp.breaches.push({ Name: 'Adobe', Title: 'Adobe', Domain: 'adobe.com', BreachDate: '2013-10-04', DataClasses: ['Email addresses', 'Passwords'] });
@@ -355,9 +353,15 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
 
     const exposed = () => stack.count("select count(*) as n from ingest.raw_events where org_id = $1 and type = 'credential.exposed'", [a.orgId]);
     await waitFor(async () => (await exposed()) === 1, { ...WAIT, description: 'credential.exposed stored by ingest' });
-    // Several more polls (one a second) find the same breach: still one event.
-    const polled = hibp.requests.length;
-    await waitFor(async () => hibp.requests.length >= polled + 3, { ...WAIT, description: 'three more polls' });
+    // Several more polls (one a second) find the same breach, across a kill -9 and restart of detection: still one event.
+    const morePolls = async (n: number) => {
+      const polled = hibp.requests.length;
+      await waitFor(async () => hibp.requests.length >= polled + n, { ...WAIT, description: `${n} more polls` });
+    };
+    await morePolls(2);
+    await stack.services.get('detection')!.kill();
+    await stack.startService('detection', hibpEnv());
+    await morePolls(2);
     await stack.settle();
     expect(await exposed()).toBe(1);
     const [row] = await stack.db.query<{ envelope: any }>("select envelope from ingest.raw_events where org_id = $1 and type = 'credential.exposed'", [a.orgId]);
