@@ -32,6 +32,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('decisions_change_idx').on('decisions').columns(['org_id', 'change_seq']).unique().execute();
   await db.schema.createIndex('decisions_target_idx').on('decisions').columns(['org_id', 'kind', 'target', 'created_at']).execute();
   await db.schema.createIndex('decisions_active_idx').on('decisions').columns(['org_id', 'expires_at']).where(sql.ref('revoked_at'), 'is', null).execute();
+  // The login check's two lookups, so it stays one index probe however many decisions an org has in force.
+  await sql`create index decisions_check_ip_idx on decisions using gist (target_net inet_ops) where revoked_at is null and kind = 'block_ip'`.execute(db);
+  await sql`create index decisions_check_account_idx on decisions (org_id, lower(target)) where revoked_at is null and kind <> 'block_ip'`.execute(db);
 
   await db.schema
     .createTable('decision_policies')
