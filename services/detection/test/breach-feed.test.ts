@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { deriveId, ingestSubmittedSubject, newId, parseProducerEvent } from '@vigil/contracts';
 import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
-import { createTestDatabase, FakeHibp, type TestDatabase } from '@vigil/testing';
+import { createTestDatabase, FakeHibp, waitFor, type TestDatabase } from '@vigil/testing';
 import { migrations } from '../src/db/migrations';
 import type { ResponseDatabase } from '../src/decisions/tables';
 import { BreachFeedPoller } from '../src/breach-feed/breach-feed.poller';
@@ -157,5 +157,20 @@ describe('breach-feed connector (HIBP v3)', () => {
 
     expect(await poller().pollOnce()).toMatchObject({ failed: 0, reported: 1 });
     expect((await queued(first!.org_id)).map((r) => r.event_id)).toContain(deriveId('hibp', first!.org_id, 'carl@acme.test', 'Dropbox'));
+  });
+
+  it('stops at once on shutdown, even in the middle of an hour-long retry-after', async () => {
+    const abort = new AbortController();
+    const client = new HibpClient({ baseUrl: hibp.url, apiKey: 'k-123', userAgent: 'Vigil-test', requestIntervalMs: 0, maxRetries: 5, signal: abort.signal });
+    const stopping = new BreachFeedPoller(watchlist, client, log);
+    hibp.rateLimitNext(3600);
+    const before = hibp.requests.length;
+    const poll = stopping.pollOnce();
+    await waitFor(async () => hibp.requests.length > before, { timeoutMs: 10_000, intervalMs: 10, description: 'the 429' });
+    stopping.stop();
+    abort.abort();
+    // Resolves (Jest's timeout would catch a wait of an hour), with the refused entry left for later.
+    expect(await poll).toMatchObject({ failed: 1, reported: 0 });
+    expect(hibp.requests.slice(before).map((r) => r.status)).toEqual([429]);
   });
 });

@@ -6,7 +6,7 @@ import { emailField } from '../events/shared';
 export const DECISION_PAGE_MAX = 500;
 
 /** A poll position: the change sequence of the last decision seen (opaque to clients). */
-export const decisionCursorSchema = z.string().regex(/^\d{1,18}$/, 'not a cursor this API gave out');
+export const decisionCursorSchema = z.string().regex(/^\d{1,15}$/, 'not a cursor this API gave out');
 
 /** Query parameters of GET /v1/decisions. */
 export const decisionListParamsV1 = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { watchKindSchema, watchlistEntryV1 } from '../api/decisions';
+import { watchlistCreateRequestV1, watchlistEntryV1 } from '../api/decisions';
 import { defineQuery, queryErrorReplySchema } from './define';
 
 /** gateway -> detection: the watchlist lives beside the breach-feed connector that reads it. */
@@ -21,7 +21,8 @@ export const watchlistGetQueryV1 = defineQuery({
 export const watchlistAddQueryV1 = defineQuery({
   name: 'watchlist.add',
   version: 1,
-  request: z.object({ orgId: z.uuid(), kind: watchKindSchema, value: z.string().min(1).max(320), label: z.string().max(200).optional() }),
+  // The API's own entry schema: detection refuses what the gateway would, whoever asks.
+  request: z.object({ orgId: z.uuid(), entry: watchlistCreateRequestV1 }),
   reply: z.union([z.object({ entry: watchlistEntryV1, created: z.boolean() }), queryErrorReplySchema]),
 });
 

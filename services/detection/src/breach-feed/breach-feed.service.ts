@@ -12,6 +12,7 @@ export class BreachFeedService implements OnApplicationBootstrap, OnApplicationS
   private poller?: BreachFeedPoller;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private readonly abort = new AbortController();
 
   constructor(
     @Inject(CONFIG) private readonly config: BreachFeedConfig,
@@ -25,7 +26,7 @@ export class BreachFeedService implements OnApplicationBootstrap, OnApplicationS
       this.log.info('breach feed off: VIGIL_HIBP_API_KEY is not set');
       return;
     }
-    const client = new HibpClient({ baseUrl: c.VIGIL_HIBP_BASE_URL, apiKey: c.VIGIL_HIBP_API_KEY, userAgent: c.VIGIL_HIBP_USER_AGENT, requestIntervalMs: c.VIGIL_HIBP_REQUEST_INTERVAL_MS, maxRetries: c.VIGIL_HIBP_MAX_RETRIES });
+    const client = new HibpClient({ baseUrl: c.VIGIL_HIBP_BASE_URL, apiKey: c.VIGIL_HIBP_API_KEY, userAgent: c.VIGIL_HIBP_USER_AGENT, requestIntervalMs: c.VIGIL_HIBP_REQUEST_INTERVAL_MS, maxRetries: c.VIGIL_HIBP_MAX_RETRIES, signal: this.abort.signal });
     this.poller = new BreachFeedPoller(this.watchlist, client, this.log);
     this.schedule(0);
   }
@@ -33,6 +34,7 @@ export class BreachFeedService implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.timer);
     this.poller?.stop();
+    this.abort.abort();
     await this.running;
   }
 

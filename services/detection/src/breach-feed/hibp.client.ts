@@ -28,7 +28,9 @@ export interface HibpClientOptions {
   /** 429 answers tolerated for one request before giving up on it. */
   maxRetries: number;
   /** Injected so tests can see the waits without waiting. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Aborts a request or a wait in progress (shutdown must not sit out an hour's retry-after). */
+  signal?: AbortSignal;
 }
 
 export class HibpError extends Error {
@@ -41,11 +43,24 @@ export class HibpError extends Error {
   }
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** Have I Been Pwned v3: 404 means "nothing found", 429 waits out `retry-after` and tries again. */
 export class HibpClient {
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private lastRequestAt = 0;
   /** Waits the client was told to make (429), newest last: for logs and tests. */
   readonly rateLimitWaitsMs: number[] = [];
@@ -71,11 +86,11 @@ export class HibpClient {
   private async get(path: string): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const gap = this.lastRequestAt + this.opts.requestIntervalMs - Date.now();
-      if (gap > 0) await this.sleep(gap);
+      if (gap > 0) await this.sleep(gap, this.opts.signal);
       this.lastRequestAt = Date.now();
       const res = await fetch(this.opts.baseUrl.replace(/\/+$/, '') + path, {
         headers: { 'hibp-api-key': this.opts.apiKey, 'user-agent': this.opts.userAgent, accept: 'application/json' },
-        signal: AbortSignal.timeout(30_000),
+        signal: this.opts.signal ? AbortSignal.any([this.opts.signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
       });
       if (res.status === 404) {
         await res.body?.cancel();
@@ -88,7 +103,7 @@ export class HibpClient {
         const seconds = Number(res.headers.get('retry-after'));
         const waitMs = Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 3600) * 1000 : 2000;
         this.rateLimitWaitsMs.push(waitMs);
-        await this.sleep(waitMs);
+        await this.sleep(waitMs, this.opts.signal);
         continue;
       }
       if (!res.ok) {

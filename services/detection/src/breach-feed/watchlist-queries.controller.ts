@@ -28,8 +28,7 @@ export class WatchlistQueriesController {
   async add(@Payload() payload: unknown): Promise<QueryReply<typeof watchlistAddQueryV1>> {
     const req = watchlistAddQueryV1.request.safeParse(payload);
     if (!req.success) return badRequest(req.error);
-    const { orgId, ...entry } = req.data;
-    return watchlistAddQueryV1.reply.parse(await this.repo.add(orgId, entry));
+    return watchlistAddQueryV1.reply.parse(await this.repo.add(req.data.orgId, req.data.entry));
   }
 
   @MessagePattern(watchlistRemoveQueryV1.subject)

@@ -31,7 +31,7 @@ export class WatchlistController {
   async add(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<WatchlistEntryV1> {
     const r = watchlistCreateRequestV1.safeParse(body);
     if (!r.success) throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'invalid watchlist entry', errors: zodErrors(r.error) });
-    const { entry, created } = await this.rpc.query(watchlistAddQueryV1, { orgId: req.principal.orgId, ...r.data }, 'detection');
+    const { entry, created } = await this.rpc.query(watchlistAddQueryV1, { orgId: req.principal.orgId, entry: r.data }, 'detection');
     void reply.status(created ? 201 : 200);
     return entry;
   }
