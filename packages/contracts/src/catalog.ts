@@ -8,6 +8,7 @@ import { dataExportV1 } from './events/data';
 import { accessDeniedV1 } from './events/access';
 import { thirdPartySharedV1 } from './events/thirdparty';
 import { credentialExposedV1 } from './events/credential';
+import { decisionCreatedV1, decisionRevokedV1 } from './events/decision';
 import { accountMfaDisabledV1, accountMfaEnabledV1, accountPasswordChangedV1 } from './events/account';
 
 /** Event types a producer may submit through the gateway (or to `ingest.submitted.<orgid>`). */
@@ -25,7 +26,7 @@ export const producerEventDefinitions: readonly EventDefinition[] = [
 ];
 
 /** Every contract Vigil knows, keyed by dataschema: the producer events and Vigil's own. */
-export const eventCatalog: readonly EventDefinition[] = [...producerEventDefinitions, detectionTriggeredV1, incidentCreatedV1, orgCreatedV1];
+export const eventCatalog: readonly EventDefinition[] = [...producerEventDefinitions, detectionTriggeredV1, incidentCreatedV1, orgCreatedV1, decisionCreatedV1, decisionRevokedV1];
 
 const byDataschema = new Map(eventCatalog.map((d) => [d.dataschema, d]));
 const latestByType = new Map<string, EventDefinition>();

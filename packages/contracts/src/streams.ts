@@ -24,6 +24,11 @@ export const streams = {
   detections: { name: 'VIGIL_DETECTIONS', subjects: ['detection.>'], maxAgeDays: 30, duplicateWindowMinutes: 10 },
   incidents: { name: 'VIGIL_INCIDENTS', subjects: ['incident.>'], maxAgeDays: 365, duplicateWindowMinutes: 10 },
   orgs: { name: 'VIGIL_ORGS', subjects: ['org.>'], maxAgeDays: 3650, duplicateWindowMinutes: 10 },
+  /**
+   * Response decisions (detection). A stream of its own rather than more subjects on an existing one, so
+   * services that predate it never see or undo it.
+   */
+  decisions: { name: 'VIGIL_DECISIONS', subjects: ['decision.>'], maxAgeDays: 30, duplicateWindowMinutes: 10 },
   deadLetters: { name: 'VIGIL_DEAD_LETTERS', subjects: ['deadletter.>'], maxAgeDays: 30, duplicateWindowMinutes: 2 },
 } as const satisfies Record<string, StreamDefinition>;
 

@@ -21,6 +21,9 @@ import { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { DeadLetterReplayer, DeadLetterService } from './dead-letters/dead-letter.service';
 import { DeadLetterHandlers } from './dead-letters/dead-letter.handlers';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { DecisionsController } from './decisions/decisions.controller';
+import { WatchlistController } from './decisions/watchlist.controller';
+import { DecisionStreamController } from './decisions/decision-stream.controller';
 
 export const gatewayService = {
   service: 'gateway',
@@ -32,7 +35,7 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, OpenApiController, DocsController],
+  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, DecisionsController, DecisionStreamController, WatchlistController, OpenApiController, DocsController],
   providers: [
     OrgRepository,
     ApiKeyRepository,

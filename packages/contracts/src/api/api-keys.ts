@@ -4,7 +4,7 @@ import { producerEventDefinitions } from '../catalog';
 const timestamp = z.iso.datetime({ offset: true });
 
 /** What an API key may do; `admin` implies every other scope. */
-export const API_KEY_SCOPES = ['events:write', 'incidents:read', 'incidents:write', 'notifications:send', 'reports:read', 'admin'] as const;
+export const API_KEY_SCOPES = ['events:write', 'incidents:read', 'incidents:write', 'notifications:send', 'reports:read', 'decisions:read', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Generous: the benchmark (200 requests of 100 events, 4 at a time) and every test stay far below it. */

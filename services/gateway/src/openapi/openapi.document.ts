@@ -19,6 +19,7 @@ import {
   submissionOutcomeV1,
 } from '@vigil/contracts';
 import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE } from '../events/http-modes';
+import { decisionPaths, decisionRequestSchemas, decisionResponseSchemas } from '../decisions/decisions.openapi';
 
 const componentRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -84,6 +85,7 @@ export function buildOpenApiDocument() {
     CloudEvent: cloudEventEnvelopeSchema.describe('CloudEvents 1.0 envelope; `data` must match the contract of `type` (see the event data schemas)'),
     ...Object.fromEntries(producerEventDefinitions.map((d) => [`${d.type}.v${d.version}`, d.schema.describe(`data of a ${d.type} event (dataschema ${d.dataschema})`)])),
     ApiKeyCreateRequest: apiKeyCreateRequestV1,
+    ...decisionRequestSchemas,
   });
   const responseSchemas = components('output', {
     FieldError: fieldErrorSchema,
@@ -97,6 +99,7 @@ export function buildOpenApiDocument() {
     ApiKeyCreated: apiKeyCreatedV1,
     ApiKeyList: apiKeyListV1,
     ChainVerification: chainVerificationV1,
+    ...decisionResponseSchemas,
   });
   const listParameters = Object.entries(deadLetterListParamsV1.shape).map(([name, schema]) => {
     const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -260,6 +263,7 @@ export function buildOpenApiDocument() {
           },
         },
       },
+      ...decisionPaths({ json, componentRef, ok, problemResponse, authProblems, queryProblems }),
     },
   };
 }

@@ -212,6 +212,30 @@ export async function verify(stack: ChaosStack, producerRecords: Iterable<EventR
     actual: String(links),
   });
 
+  // --- response decisions: each brute_force.ip detection blocks its IP exactly once, through every fault
+  const bruteForceIds = new Set(
+    detectionMsgs
+      .map((m) => m.data as { id?: string; type?: string; data?: { ruleId?: string } })
+      .filter((e) => e.type === 'detection.triggered' && e.data?.ruleId === 'brute_force.ip' && e.id)
+      .map((e) => e.id!),
+  );
+  const blocks = await stack.db.query<{ detection_id: string; n: string }>(
+    "select detection_id, count(*) as n from detection.decisions where kind = 'block_ip' and rule_id = 'brute_force.ip' group by detection_id",
+  );
+  const blocked = new Map(blocks.map((b) => [b.detection_id, Number(b.n)]));
+  const unblocked = [...bruteForceIds].filter((id) => !blocked.has(id));
+  const doubled = blocks.filter((b) => Number(b.n) > 1).map((b) => b.detection_id);
+  const createdIds = new Set(
+    (await readStream(jsm, 'VIGIL_DECISIONS')).map((m) => m.data as { id?: string; type?: string }).filter((e) => e.type === 'decision.created' && e.id).map((e) => e.id!),
+  );
+  checks.push({
+    name: 'one block_ip decision per brute_force.ip detection, each published once (decision.created)',
+    ok: bruteForceIds.size > 0 && unblocked.length === 0 && doubled.length === 0 && blocked.size === bruteForceIds.size && createdIds.size === blocks.length,
+    expected: `${bruteForceIds.size} decisions, ${bruteForceIds.size} decision.created`,
+    actual: `${blocks.length} decisions (${unblocked.length} detections without, ${doubled.length} with two), ${createdIds.size} decision.created`,
+    detail: unblocked.length || doubled.length ? `without: ${sample(unblocked)}; twice: ${sample(doubled)}` : undefined,
+  });
+
   const incidents = await stack.db.query<{ id: string; org_id: string; number: string; correlation_key: string | null; ip: string | null }>(
     "select id, org_id, number, correlation_key, origin->>'ip' as ip from incident.incidents",
   );
