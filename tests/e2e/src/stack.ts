@@ -180,6 +180,9 @@ export function serviceEnv(name: ServiceName, infra: { db: TestDatabase; nats: {
     SMTP_URL: infra.smtp.url,
     LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'warn',
     NODE_ENV: 'test',
+    // Tests assert which events come back `duplicate`, which the gateway learns from ingest's
+    // confirmation: on a loaded test machine give it far longer than production's 5 s.
+    ...(name === 'gateway' ? { VIGIL_INGEST_CONFIRM_MS: '20000' } : {}),
   };
 }
 

@@ -16,8 +16,8 @@ describe('ingest batch messages', () => {
   beforeAll(async () => {
     stack = await TestStack.start({
       services: ['gateway', 'ingest'],
-      // Short waits: the crash's redelivery comes in seconds, and a request doesn't wait long for an absent ingest.
-      env: { ingest: { VIGIL_CONSUMER_ACK_WAIT_MS: '2000' }, gateway: { VIGIL_INGEST_CONFIRM_MS: '3000' } },
+      // A short ack wait: the crash's redelivery comes in seconds.
+      env: { ingest: { VIGIL_CONSUMER_ACK_WAIT_MS: '2000' } },
     });
     org = await stack.createOrg('Batches', ['sec@batches.test']);
   }, 120_000);
@@ -98,6 +98,9 @@ describe('ingest batch messages', () => {
     it(`publishes each event exactly once when ingest is killed ${point}`, async () => {
       await stack.services.get('ingest')!.stop();
       const crashing = await stack.startService('ingest', { VIGIL_CONSUMER_ACK_WAIT_MS: '2000', VIGIL_FAULT_KILL: `ingest-submitted:${point}` });
+      // The request can't be confirmed (ingest dies first): don't wait the test default for it.
+      await stack.services.get('gateway')!.stop();
+      await stack.startService('gateway', { VIGIL_INGEST_CONFIRM_MS: '2000' });
       const ids = Array.from({ length: 20 }, (_, i) => `crash-${point}-${i}`);
       const res = await stack.api('/v1/events', { key: org.key, body: ids.map((id) => loginFailed('203.0.113.33', { id })) });
       // Durable in JetStream before the crash: accepted, even though ingest never confirmed.
@@ -137,6 +140,8 @@ describe('ingest batch messages', () => {
 
   it('accepts while ingest is away and stores everything once it is back', async () => {
     await stack.services.get('ingest')!.stop();
+    await stack.services.get('gateway')!.stop();
+    await stack.startService('gateway', { VIGIL_INGEST_CONFIRM_MS: '2000' });
     const ids = ['away-1', 'away-2', 'away-3'];
     const res = await stack.api('/v1/events', { key: org.key, body: ids.map((id) => loginFailed('203.0.113.34', { id })) });
     expect(res.status).toBe(202);
