@@ -23,7 +23,7 @@ describe('raw event hash chain (real PostgreSQL)', () => {
     await testDb?.drop();
   });
 
-  const event = (n: number): NewRawEvent => ({
+  const event = (n: number, ingestSeq = n): NewRawEvent => ({
     eventId: newId(),
     producerId: `evt-${n}`,
     source: 'https://app.example.test/login',
@@ -31,16 +31,19 @@ describe('raw event hash chain (real PostgreSQL)', () => {
     dataschema: 'urn:vigil:event:login.failed:v1',
     occurredAt: new Date(Date.UTC(2026, 10, 23, 10, 0, n)).toISOString(),
     envelope: { specversion: '1.0', id: `evt-${n}`, data: { ip: '203.0.113.7' } },
+    ingestSeq,
   });
 
   it('chains appends across batches, skips duplicates, and detects tampering', async () => {
     const orgId = newId();
     const first = [event(1), event(2), event(3)];
-    expect(await database.db.transaction().execute((tx) => repo.append(tx, orgId, first))).toHaveLength(3);
-    // A redelivered batch (same ids) plus one new event: only the new one is appended.
+    expect((await database.db.transaction().execute((tx) => repo.append(tx, orgId, first))).fresh).toHaveLength(3);
+    // A redelivered batch (same ids) plus one new event: only the new one is appended; the repeat is
+    // known as stored by the same message only when it carries the same stream sequence.
     const fourth = event(4);
-    const again = await database.db.transaction().execute((tx) => repo.append(tx, orgId, [first[1]!, fourth, fourth]));
-    expect(again).toHaveLength(1);
+    const again = await database.db.transaction().execute((tx) => repo.append(tx, orgId, [first[1]!, fourth, fourth, { ...first[2]!, ingestSeq: 99 }]));
+    expect(again.fresh).toEqual([fourth]);
+    expect([...again.storedBySameMessage]).toEqual([first[1]!.eventId]);
     expect(await repo.verifyChain(orgId)).toEqual({ intact: true, checked: 4 });
 
     // Another org's chain is independent.

@@ -16,6 +16,8 @@ export interface RawEventsTable {
   envelope: unknown;
   prev_hash: Buffer<ArrayBufferLike>;
   hash: Buffer<ArrayBufferLike>;
+  /** Stream sequence of the ingest message that stored it (delivery metadata, not chained); null before it was recorded. */
+  ingest_seq: string | null;
 }
 
 /** Head of each org's hash chain; its row lock serialises appends per org. */

@@ -48,7 +48,7 @@ interface MessageState {
   msg: JsMsg;
   /** Set once the message can't be acked: retry or dead-letter. */
   outcome?: Outcome;
-  /** Also publish events that were already stored: this message may have stored them and died before publishing. */
+  /** A dead letter replayed: publish its events again even if another message stored them. */
   republish: boolean;
   correlationId?: string;
   items: Item[];
@@ -61,16 +61,19 @@ interface Item {
   /** Position in a batch message; null for a single-event message. */
   index: number | null;
   n: Normalised;
-  /** fresh: appended now; existing: was already in the chain. */
-  stored?: 'fresh' | 'existing';
+  /**
+   * fresh: appended now; mine: stored by an earlier delivery of this same message (which may have died
+   * before publishing it); existing: stored by another message (a duplicate).
+   */
+  stored?: 'fresh' | 'mine' | 'existing';
 }
 
 /**
  * Consumes raw producer events (batches from the gateway, or single events or batches straight from
  * NATS), stores them in the org's hash chain, then publishes each new one on its type's subject and
  * only then acks. There is no outbox: publishing is idempotent (Nats-Msg-Id = event id, inboxes
- * downstream), so a crash between commit and publish is repaired by the redelivery republishing what
- * the message had stored. Invalid input is dead-lettered with the reason — a whole message when it is
+ * downstream), so a crash between commit and publish is repaired by the redelivery, which finds the
+ * events stored under its own stream sequence and publishes them again. Invalid input is dead-lettered with the reason — a whole message when it is
  * unreadable, one event when only that event is bad — and never takes valid neighbours with it.
  */
 @Injectable()
@@ -146,7 +149,7 @@ export class IngestHandlers implements OnModuleInit {
   private async read(msg: JsMsg): Promise<MessageState> {
     const state: MessageState = {
       msg,
-      republish: msg.info.redelivered || !!msg.headers?.has(vigilHeaders.replayOf),
+      republish: !!msg.headers?.has(vigilHeaders.replayOf),
       correlationId: correlationIdOf(msg),
       items: [],
       duplicates: [],
@@ -161,7 +164,7 @@ export class IngestHandlers implements OnModuleInit {
     const receivedAt = new Date(Math.floor(msg.info.timestampNanos / 1e6));
     if (!Array.isArray(payload)) {
       const tooLarge = eventSizeProblem(msg.data.length);
-      const r = tooLarge ? { reason: `payload ${tooLarge}` } : normalise(orgId, payload, receivedAt, this.timeBounds, this.geo);
+      const r = tooLarge ? { reason: `payload ${tooLarge}` } : normalise(orgId, payload, receivedAt, msg.info.streamSequence, this.timeBounds, this.geo);
       if ('reason' in r) state.outcome = { kind: 'dead-letter', reason: r.reason };
       else state.items.push({ state, index: null, n: r });
       return state;
@@ -174,7 +177,7 @@ export class IngestHandlers implements OnModuleInit {
     const measure = eventSizeProblem(msg.data.length) !== undefined;
     for (const [index, raw] of payload.entries()) {
       const tooLarge = measure ? eventSizeProblem(Buffer.byteLength(JSON.stringify(raw))) : undefined;
-      const r = tooLarge ? { reason: `/${index}: ${tooLarge}` } : normalise(orgId, raw, receivedAt, this.timeBounds, this.geo, `/${index}`);
+      const r = tooLarge ? { reason: `/${index}: ${tooLarge}` } : normalise(orgId, raw, receivedAt, msg.info.streamSequence, this.timeBounds, this.geo, `/${index}`);
       if ('reason' in r) await this.deadLetterItem(state, index, raw, r.reason);
       else state.items.push({ state, index, n: r });
     }
@@ -190,7 +193,7 @@ export class IngestHandlers implements OnModuleInit {
     for (const item of items) {
       if (item.state.outcome || !item.stored) continue;
       if (item.stored === 'existing' && item.index !== null) item.state.duplicates.push(item.n.event.id);
-      if (item.stored === 'fresh' || item.state.republish) toPublish.set(item.n.event.id, item);
+      if (item.stored !== 'existing' || item.state.republish) toPublish.set(item.n.event.id, item);
     }
     // Stored is what the gateway's "accepted" waits for; publishing follows before the ack, and a
     // failure there is repaired by the redelivery, which the producer need not wait for.
@@ -205,7 +208,7 @@ export class IngestHandlers implements OnModuleInit {
       const r = published[i]!;
       // A republish JetStream drops as a duplicate is not a new event out.
       if (r.status === 'fulfilled' && !r.value.duplicate) byType.set(item.n.event.type, (byType.get(item.n.event.type) ?? 0) + 1);
-      // Stored but not published: the redelivery republishes it (the message is then `redelivered`).
+      // Stored but not published: the redelivery finds it stored by this same message and publishes it.
       if (r.status === 'rejected' && !item.state.outcome) item.state.outcome = { kind: 'retry', reason: `publish failed: ${describeError(r.reason)}`, transient: true };
     });
     for (const [type, n] of byType) this.published.labels(type).inc(n);
@@ -255,18 +258,20 @@ export class IngestHandlers implements OnModuleInit {
       byOrg.set(item.n.orgId, list);
     }
     const fresh = new Set<string>();
+    const mine = new Set<string>();
     await this.repo.db.transaction().execute(async (tx) => {
       // Fixed lock order across batches: no deadlocks between concurrent ingest replicas.
       for (const orgId of [...byOrg.keys()].sort()) {
-        const stored = await this.repo.append(tx, orgId, byOrg.get(orgId)!.map((i) => i.n.raw));
-        for (const s of stored) fresh.add(s.eventId);
+        const appended = await this.repo.append(tx, orgId, byOrg.get(orgId)!.map((i) => i.n.raw));
+        for (const s of appended.fresh) fresh.add(s.eventId);
+        for (const id of appended.storedBySameMessage) mine.add(id);
       }
       crashPoint(DURABLE, 'before-commit');
     });
     crashPoint(DURABLE, 'after-commit');
     // The first item with an id is the one that stored it; a repeat in the same group is a duplicate.
     for (const item of items) {
-      item.stored = fresh.delete(item.n.event.id) ? 'fresh' : 'existing';
+      item.stored = fresh.delete(item.n.event.id) ? 'fresh' : mine.has(item.n.event.id) ? 'mine' : 'existing';
     }
   }
 
@@ -345,7 +350,7 @@ function parsePayload(msg: Pick<JsMsg, 'subject' | 'data'>): { orgId: string; pa
 }
 
 /** Validates one producer event exactly as the gateway does and derives what is stored and published. */
-function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: EventTimeBounds, geo: IpLocator, at = ''): Normalised | { reason: string } {
+function normalise(orgId: string, raw: unknown, receivedAt: Date, ingestSeq: number, timeBounds: EventTimeBounds, geo: IpLocator, at = ''): Normalised | { reason: string } {
   const parsed = parseProducerEvent(raw, { receivedAt, timeBounds });
   if (!parsed.ok) return { reason: parsed.errors.map((e) => `${at}${e.pointer === '/' && at ? '' : e.pointer}: ${e.message}`).join('; ') };
   const { envelope, definition, data } = parsed.value;
@@ -372,7 +377,7 @@ function normalise(orgId: string, raw: unknown, receivedAt: Date, timeBounds: Ev
   };
   return {
     orgId,
-    raw: { eventId, producerId: envelope.id, source: envelope.source, type: definition.type, dataschema: definition.dataschema, occurredAt, envelope: stored },
+    raw: { eventId, producerId: envelope.id, source: envelope.source, type: definition.type, dataschema: definition.dataschema, occurredAt, envelope: stored, ingestSeq },
     event,
   };
 }

@@ -17,6 +17,15 @@ export interface NewRawEvent {
   dataschema: string;
   occurredAt: string;
   envelope: Record<string, unknown>;
+  /** Stream sequence of the message carrying it. */
+  ingestSeq: number;
+}
+
+export interface Appended {
+  /** Appended now. */
+  fresh: NewRawEvent[];
+  /** Already stored by the same message (an earlier delivery of it): event id set. */
+  storedBySameMessage: Set<string>;
 }
 
 /** The only code that touches ingest's tables. */
@@ -32,7 +41,7 @@ export class RawEventRepository {
    * Appends one org's events to its chain and returns those that were new. Holding the chain head's
    * row lock serialises appends per org, so duplicates are filtered and the chain extended without races.
    */
-  async append(tx: Transaction<IngestDatabase>, orgId: string, events: NewRawEvent[]): Promise<NewRawEvent[]> {
+  async append(tx: Transaction<IngestDatabase>, orgId: string, events: NewRawEvent[]): Promise<Appended> {
     await tx
       .insertInto('chain_heads')
       .values({ org_id: orgId, last_seq: '0', last_hash: GENESIS_HASH })
@@ -41,18 +50,20 @@ export class RawEventRepository {
     const head = await tx.selectFrom('chain_heads').select(['last_hash']).where('org_id', '=', orgId).forUpdate().executeTakeFirstOrThrow();
 
     const ids = [...new Set(events.map((e) => e.eventId))];
-    const existing = await tx.selectFrom('raw_events').select('event_id').where('org_id', '=', orgId).where('event_id', 'in', ids).execute();
+    const existing = await tx.selectFrom('raw_events').select(['event_id', 'ingest_seq']).where('org_id', '=', orgId).where('event_id', 'in', ids).execute();
     const seen = new Set(existing.map((r) => r.event_id));
+    const seqOf = new Map(events.map((e) => [e.eventId, String(e.ingestSeq)]));
+    const storedBySameMessage = new Set(existing.filter((r) => r.ingest_seq !== null && r.ingest_seq === seqOf.get(r.event_id)).map((r) => r.event_id));
     const fresh: NewRawEvent[] = [];
     for (const e of events) {
       if (seen.has(e.eventId)) continue;
       seen.add(e.eventId);
       fresh.push(e);
     }
-    if (!fresh.length) return [];
+    if (!fresh.length) return { fresh, storedBySameMessage };
 
     let prev = head.last_hash;
-    const cols = { event_id: [] as string[], producer_id: [] as string[], source: [] as string[], type: [] as string[], dataschema: [] as string[], occurred_at: [] as string[], envelope: [] as string[], prev_hash: [] as Buffer[], hash: [] as Buffer[] };
+    const cols = { event_id: [] as string[], producer_id: [] as string[], source: [] as string[], type: [] as string[], dataschema: [] as string[], occurred_at: [] as string[], envelope: [] as string[], prev_hash: [] as Buffer[], hash: [] as Buffer[], ingest_seq: [] as string[] };
     for (const e of fresh) {
       const hash = chainHash(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt, envelope: e.envelope });
       cols.event_id.push(e.eventId);
@@ -64,16 +75,17 @@ export class RawEventRepository {
       cols.envelope.push(JSON.stringify(e.envelope));
       cols.prev_hash.push(prev);
       cols.hash.push(hash);
+      cols.ingest_seq.push(String(e.ingestSeq));
       prev = hash;
     }
     // One array per column instead of ten parameters per row: a 1,000-event batch is one short statement
     // to build and parse, not 10,000 placeholders. Rows go in in array order, so seq follows the chain.
     const { rows: inserted } = await sql<{ seq: string }>`
-      insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash)
-      select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h
+      insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
+      select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h, q
       from unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
-        ${cols.occurred_at}::timestamptz[], ${cols.envelope}::jsonb[], ${cols.prev_hash}::bytea[], ${cols.hash}::bytea[])
-        with ordinality as u(e, p, s, t, d, o, v, ph, h, n)
+        ${cols.occurred_at}::timestamptz[], ${cols.envelope}::jsonb[], ${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
+        with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
       order by n
       returning seq`.execute(tx);
     await tx
@@ -81,7 +93,7 @@ export class RawEventRepository {
       .set({ last_seq: inserted.reduce((max, r) => (BigInt(r.seq) > BigInt(max) ? r.seq : max), inserted[0]!.seq), last_hash: prev })
       .where('org_id', '=', orgId)
       .execute();
-    return fresh;
+    return { fresh, storedBySameMessage };
   }
 
   /**
