@@ -27,3 +27,6 @@ export * from './api/problem';
 export * from './api/events';
 export * from './api/dead-letters';
 export * from './api/api-keys';
+export * from './incidents/lifecycle';
+export * from './incidents/facts';
+export * from './incidents/commands';
