@@ -400,6 +400,11 @@ export class IncidentService {
       if (rule.requiresReason && !body.reason) {
         throw new CommandError({ error: 'unprocessable', detail: `reopening ${before.number} needs a reason`, errors: [{ pointer: '/reason', message: 'required to reopen' }] });
       }
+      for (const field of ['lessonsLearned', 'postMortem'] as const) {
+        if (body[field] !== undefined && body.to !== 'closed') {
+          throw new CommandError({ error: 'unprocessable', detail: `${field} is recorded when the incident is closed`, errors: [{ pointer: `/${field}`, message: 'only when closing' }] });
+        }
+      }
       if (rule.requiresLessonsLearned && !body.lessonsLearned && !before.lessons_learned) {
         throw new CommandError({ error: 'unprocessable', detail: `closing ${before.number} needs the lessons learned`, errors: [{ pointer: '/lessonsLearned', message: 'required to close' }] });
       }

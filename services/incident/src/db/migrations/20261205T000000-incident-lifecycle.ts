@@ -36,7 +36,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       add column notification_method text,
       add column lessons_learned text,
       add column post_mortem text,
-      add column created_by jsonb not null default ${JSON.stringify(SERVICE_ACTOR)}::jsonb,
+      add column created_by jsonb not null default ${sql.lit(JSON.stringify(SERVICE_ACTOR))}::jsonb,
       add column assignee text,
       add column drill boolean not null default false,
       add column severity_baseline text check (severity_baseline in ('low','medium','high','critical')),
@@ -69,7 +69,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     alter table incident_timeline
       add column seq integer,
-      add column actor jsonb not null default ${JSON.stringify(SERVICE_ACTOR)}::jsonb,
+      add column actor jsonb not null default ${sql.lit(JSON.stringify(SERVICE_ACTOR))}::jsonb,
       add column prev_hash bytea,
       add column hash bytea`.execute(db);
   // Chain the entries written before the chain existed, in the order they were shown.
