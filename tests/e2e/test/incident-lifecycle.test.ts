@@ -109,6 +109,34 @@ describe('incident lifecycle over HTTP', () => {
     expect((await stack.api(`/v1/incidents/${i.id}/timeline/verify`, { key: readOnly })).body).toEqual({ intact: false, checked: 2, firstBrokenSeq: 2, reason: 'altered' });
   });
 
+  it('imports affected people from a streamed CSV: invalid rows reported by line, a resend adds nothing', async () => {
+    const i = (await create(acme.key, { affectedCount: null })).body;
+    const rows = Array.from({ length: 5000 }, (_, n) => `user-${n},"Person ${n}, <p${n}@acme.test>",${n % 2 ? 'DE' : 'US'},${n % 2 ? '' : 'US-CA'},email;name`);
+    rows[100] = 'user-100,x,Germany,,email'; // line 102: not a country code
+    rows[200] = 'user-200,x,DE,,email;shoe_size'; // line 202: not a data category
+    const csv = ['subjectId,contact,country,region,dataCategories', ...rows].join('\r\n') + '\r\n';
+    const path = `/v1/incidents/${i.id}/affected-people/import`;
+    const first = await stack.api(path, { key: acme.key, rawBody: csv, contentType: 'text/csv' });
+    expect(first.status).toBe(207);
+    expect(first.body).toMatchObject({ added: 4998, duplicates: 0, total: 4998, rejected: 2 });
+    expect(first.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/102/country', '/202/dataCategories/1']);
+    const again = await stack.api(path, { key: acme.key, rawBody: csv, contentType: 'text/csv' });
+    expect(again.body).toMatchObject({ added: 0, duplicates: 4998, total: 4998 });
+    const after = (await stack.api(`/v1/incidents/${i.id}`, { key: acme.key })).body;
+    expect(after).toMatchObject({ affectedPeopleRows: 4998, severity: 'critical' });
+    expect(await stack.count("select count(*) as n from incident.incident_affected_people where incident_id = $1 and country = 'US' and region = 'US-CA' and data_categories = '{email,name}'", [i.id])).toBe(2498); // even rows, less the two replaced
+
+    const badHeader = await stack.api(path, { key: acme.key, rawBody: 'id,email\nu1,a@b.test\n', contentType: 'text/csv' });
+    expect(badHeader.status).toBe(400);
+    expect(badHeader.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/1/0', '/1/1', '/1']);
+    const broken = await stack.api(path, { key: acme.key, rawBody: 'subjectId,contact\nu9,"never closed\n', contentType: 'text/csv' });
+    expect(broken.status).toBe(400);
+    expect(broken.body.errors).toEqual([{ pointer: '/2', message: expect.stringMatching(/never closed/) }]);
+    expect((await stack.api(path, { key: acme.key, body: { people: [] } })).status).toBe(415);
+    expect((await stack.api(path, { key: readOnly, rawBody: csv, contentType: 'text/csv' })).status).toBe(403);
+    expect((await stack.api(path.replace(i.id, (await create(globex.key)).body.id), { key: acme.key, rawBody: csv, contentType: 'text/csv' })).status).toBe(404);
+  });
+
   it("moves reporting's copy out of investigating", async () => {
     const i = (await create(acme.key, { title: 'Laptop stolen', affectedCount: 2000 })).body;
     expect(i.severity).toBe('critical');

@@ -1,4 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import {
   affectedPeopleBodyV1,
@@ -30,6 +32,7 @@ import { ProblemException } from '@vigil/platform';
 import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from '../auth/api-key.guard';
 import { AuditInterceptor } from '../audit/audit.interceptor';
 import { RpcClient } from '../rpc.client';
+import { AffectedPeopleImporter, CSV_MEDIA_TYPE, type ImportOutcome } from './affected-people-import';
 
 const REF = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|INC-\d{8}-\d{4,})$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,7 +64,10 @@ const actorOf = (req: AuthenticatedRequest): Actor => ({ type: 'api-key', id: re
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AuditInterceptor)
 export class IncidentsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly importer: AffectedPeopleImporter,
+  ) {}
 
   /** The org's incidents, newest first, filtered, one page at a time. */
   @Get()
@@ -129,6 +135,27 @@ export class IncidentsController {
     const input = checkedBody(affectedPeopleBodyV1, body);
     // A large batch is one transaction on the owner's side: give it longer than a lookup.
     return (await this.rpc.query(incidentAddAffectedPeopleCommandV1, { orgId: req.principal.orgId, actor: actorOf(req), ref: checkedRef(ref), body: input }, 'incident', { timeoutMs: 30_000 })).result;
+  }
+
+  /** text/csv, streamed: see AffectedPeopleImporter. 200 when every row was taken, 207 when some were rejected. */
+  @Post(':ref/affected-people/import')
+  @RequireScope('incidents:write')
+  async importAffectedPeople(@Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: FastifyReply, @Param('ref') ref: string): Promise<ImportOutcome> {
+    const checked = checkedRef(ref);
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== CSV_MEDIA_TYPE) throw new ProblemException({ status: 415, title: 'Unsupported Media Type', detail: `send the affected people as ${CSV_MEDIA_TYPE}` });
+    const upload = req.body as Readable;
+    try {
+      // Stopping early must not destroy the socket under the answer still to be sent.
+      const outcome = await this.importer.import(req.principal.orgId, actorOf(req), checked, upload.iterator({ destroyOnReturn: false }));
+      res.status(outcome.rejected ? 207 : 200);
+      return outcome;
+    } catch (err) {
+      // The rest of the upload may still be on its way: close the connection after the answer, so the
+      // client never sends its next request behind a half-read body.
+      if (!upload.readableEnded) res.header('connection', 'close');
+      throw err;
+    }
   }
 
   @Patch(':ref/tasks/:taskId')
