@@ -1,5 +1,5 @@
 import type { Subscription } from 'nats';
-import { breachSummaryQueryV1, incidentGetQueryV1, newId } from '@vigil/contracts';
+import { breachSummaryQueryV1, incidentGetQueryV1, incidentViewExampleV1, newId } from '@vigil/contracts';
 import { TestStack, type TestOrg } from '../src';
 
 /**
@@ -43,51 +43,9 @@ describe('query replies are read with their contracts', () => {
   }
 
   const incident = (orgId: string) => ({
+    ...incidentViewExampleV1,
     id: newId(),
     number: 'INC-20261201-0001',
-    title: 'Brute force from 203.0.113.7',
-    description: '5 failed logins',
-    category: 'brute_force',
-    severity: 'medium',
-    status: 'investigating',
-    correlationKey: 'brute_force.ip:203.0.113.7',
-    detectedAt: '2026-12-01T10:00:00.000Z',
-    createdAt: '2026-12-01T10:00:01.000Z',
-    updatedAt: '2026-12-01T10:00:01.000Z',
-    origin: { kind: 'detection', ruleId: 'brute_force', ip: '203.0.113.7', eventCount: 5, triggerCount: 1, evidenceEventIds: [] },
-    drill: false,
-    assignee: null,
-    discoveredAt: '2026-12-01T10:00:00.000Z',
-    breachAt: null,
-    containedAt: null,
-    resolvedAt: null,
-    closedAt: null,
-    reopenedAt: null,
-    dataCategories: [],
-    affectedCount: null,
-    affectedByRegion: [],
-    affectedPeopleRows: 0,
-    encryption: 'none',
-    activeThreat: false,
-    jurisdictions: [],
-    riskAssessment: null,
-    mitigationSteps: '',
-    userActionsRequired: '',
-    supportContact: '',
-    reportedToAuthorities: false,
-    authorityReference: null,
-    usersNotified: false,
-    notificationSentAt: null,
-    notificationMethod: null,
-    lessonsLearned: null,
-    postMortem: null,
-    createdBy: { type: 'service', id: 'incident' },
-    severityComputed: 'medium',
-    severityReasons: ['medium: severity of the detection that opened it'],
-    severityOverride: null,
-    responseTarget: { hours: 24, dueAt: '2026-12-02T10:00:00.000Z' },
-    detectionCount: 1,
-    tasks: [],
     timeline: [{ seq: 1, at: '2026-12-01T10:00:01.000Z', kind: 'incident.created', actor: { type: 'service', id: 'incident' }, detail: { orgId } }],
   });
 
