@@ -202,6 +202,21 @@ describe('severity from facts', () => {
     expect(after).toMatchObject({ severity: 'medium', affectedPeopleRows: 10 });
   });
 
+  it('moves open playbook deadlines with a corrected discovery time, not completed ones', async () => {
+    const i = await create(org, {});
+    const detection = i.tasks.find((t) => t.phase === 'detection')!;
+    await command(incidentTaskUpdateCommandV1, { orgId: org, actor, ref: i.id, taskId: detection.id, body: { completed: true } });
+    const moved = await command(incidentUpdateCommandV1, { orgId: org, actor, ref: i.id, body: { discoveredAt: '2026-12-03T09:00:00.000Z' } });
+    expect(moved.tasks.map((t) => [t.phase, t.dueAt])).toEqual([
+      ['detection', '2026-12-04T10:00:00.000Z'],
+      ['containment', '2026-12-03T13:00:00.000Z'],
+      ['assessment', '2026-12-04T09:00:00.000Z'],
+      ['notification', '2026-12-06T09:00:00.000Z'],
+      ['remediation', null],
+      ['closure', null],
+    ]);
+  });
+
   it('keeps a manual override (with its reason) while the computed severity moves', async () => {
     const i = await create(org, { affectedCount: 2 });
     const overridden = await command(incidentUpdateCommandV1, { orgId: org, actor, ref: i.id, body: { severityOverride: { severity: 'critical', reason: 'regulator already asking' } } });

@@ -128,6 +128,12 @@ export class IncidentRepository {
     if (tasks.length) await tx.insertInto('incident_tasks').values(tasks.map((t) => ({ ...t, completed_by: JSON.stringify(null) }))).execute();
   }
 
+  /** Open tasks follow a corrected discovery time; completed ones keep the deadline they were held to. */
+  async shiftOpenTaskDeadlines(tx: Tx, incidentId: string, dueAt: (phase: string) => Date | null): Promise<void> {
+    const open = await tx.selectFrom('incident_tasks').select(['id', 'phase']).where('incident_id', '=', incidentId).where('completed_at', 'is', null).execute();
+    for (const t of open) await tx.updateTable('incident_tasks').set({ due_at: dueAt(t.phase) }).where('id', '=', t.id).execute();
+  }
+
   async lockTask(tx: Tx, incidentId: string, taskId: string) {
     return tx.selectFrom('incident_tasks').selectAll().where('incident_id', '=', incidentId).where('id', '=', taskId).forUpdate().executeTakeFirst();
   }

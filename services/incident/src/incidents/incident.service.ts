@@ -142,6 +142,12 @@ function severityColumns(f: IncidentFacts, rows: number, baseline: Severity | nu
   return { severity_computed: severity, severity_reasons: JSON.stringify(reasons), severity: override?.severity ?? severity };
 }
 
+/** When a playbook phase is due: its hours after discovery, or never (ongoing phases). */
+function taskDue(discoveredAt: Date, phase: string): Date | null {
+  const hours = PLAYBOOK.find((p) => p.phase === phase)?.dueHours ?? null;
+  return hours === null ? null : new Date(discoveredAt.getTime() + hours * HOUR);
+}
+
 /** Category of an incident opened by a detection rule, from the rule family (`brute_force.ip` -> `brute_force`). */
 function categoryOf(ruleId: string): string {
   return ruleId.split('.')[0] ?? ruleId;
@@ -269,7 +275,7 @@ export class IncidentService {
         position,
         phase: p.phase,
         title: p.title,
-        due_at: p.dueHours === null ? null : new Date(inserted.discovered_at.getTime() + p.dueHours * HOUR),
+        due_at: taskDue(inserted.discovered_at, p.phase),
         assignee: null,
       })),
     );
@@ -375,6 +381,7 @@ export class IncidentService {
       const facts: IncidentFacts = { ...old, ...(factChanges as Partial<IncidentFacts>) };
       const severity = severityColumns(facts, Number(before.affected_people_rows), before.severity_baseline, override);
       if (severity.severity !== before.severity) changes.severity = { before: before.severity, after: severity.severity };
+      if (changes.discoveredAt) await this.repo.shiftOpenTaskDeadlines(tx, before.id, (phase) => taskDue(new Date(facts.discoveredAt), phase));
       return this.change(
         tx,
         before,
