@@ -86,7 +86,6 @@ export const incidentListParamsV1 = z
     cursor: z.string().min(1).max(128).optional().describe("the previous page's nextCursor"),
   })
   .strict();
-export type IncidentListParamsV1 = z.input<typeof incidentListParamsV1>;
 
 export const incidentPageV1 = z
   .object({ items: z.array(incidentSummaryV1).describe('newest first'), nextCursor: z.string().nullable() })

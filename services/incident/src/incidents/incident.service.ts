@@ -14,6 +14,7 @@ import {
   incidentTaskUpdatedV1,
   incidentUpdatedV1,
   INCIDENT_TRANSITIONS,
+  isOpenStatus,
   newId,
   STATUS_TIMESTAMP,
   type AffectedPersonInput,
@@ -178,7 +179,7 @@ export class IncidentService {
   }
 
   private static refuseClosed(row: IncidentRow, what: string): void {
-    if (row.status === 'closed') throw new CommandError({ error: 'conflict', detail: `${row.number} is closed: reopen it before you ${what}` });
+    if (!isOpenStatus(row.status)) throw new CommandError({ error: 'conflict', detail: `${row.number} is ${row.status}: reopen it before you ${what}` });
   }
 
   /** Appends the change and queues its event, whose id derives from (incident, seq): a retry can't publish twice. */
