@@ -133,6 +133,12 @@ describe('incident lifecycle over HTTP', () => {
     expect(broken.status).toBe(400);
     expect(broken.body.errors).toEqual([{ pointer: '/2', message: expect.stringMatching(/never closed/) }]);
     expect((await stack.api(path, { key: acme.key, body: { people: [] } })).status).toBe(415);
+
+    // A JSON batch larger than one NATS message (10,000 people, ~3.5 MB) is sent in chunks that fit.
+    const big = (await create(acme.key)).body;
+    const people = Array.from({ length: 10_000 }, (_, n) => ({ subjectId: `bulk-${n}`, contact: `${'x'.repeat(300)}-${n}@acme.test`, country: 'FR' }));
+    const bulk = await stack.api(`/v1/incidents/${big.id}/affected-people`, { key: acme.key, body: { people } });
+    expect(bulk).toMatchObject({ status: 200, body: { added: 10_000, duplicates: 0, total: 10_000 } });
     expect((await stack.api(path, { key: readOnly, rawBody: csv, contentType: 'text/csv' })).status).toBe(403);
     expect((await stack.api(path.replace(i.id, (await create(globex.key)).body.id), { key: acme.key, rawBody: csv, contentType: 'text/csv' })).status).toBe(404);
   });

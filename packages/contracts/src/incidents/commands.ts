@@ -26,7 +26,8 @@ export type CommandErrorReply = z.infer<typeof commandErrorReplySchema>;
 
 // ---- HTTP bodies (the gateway validates them; the owner validates again) ----
 
-export const AFFECTED_PEOPLE_ON_CREATE_MAX = 1000;
+// Sent to the incident service in one NATS message with the facts: 500 worst-case rows stay well under 1 MiB.
+export const AFFECTED_PEOPLE_ON_CREATE_MAX = 500;
 
 export const createIncidentBodyV1 = incidentFactsSchema
   .partial()

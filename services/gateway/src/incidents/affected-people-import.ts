@@ -8,8 +8,9 @@ import { CsvError, parseCsv } from './csv';
 
 export const CSV_MEDIA_TYPE = 'text/csv';
 const COLUMNS = ['subjectId', 'contact', 'country', 'region', 'dataCategories'] as const;
-/** Rows per command: one insert statement and one timeline entry on the incident side, well under NATS's 1 MiB. */
+/** Per command: one insert statement and one timeline entry on the incident side, well under NATS's 1 MiB. */
 const CHUNK_ROWS = 2000;
+const CHUNK_BYTES = 512 * 1024;
 const ERRORS_SHOWN = 100;
 
 export interface ImportOutcome {
@@ -35,28 +36,63 @@ export class CsvBodies implements OnModuleInit {
 }
 
 /**
- * Streams a CSV of affected people into an incident: header `subjectId,contact,country,region,
- * dataCategories` (any order, only subjectId required; categories separated by `;`), read record by
- * record and sent in chunks of 2,000 rows, each awaited before more is read, so memory stays flat
- * whatever the file's size. Invalid rows are skipped and reported with pointers `/<line>/<column>`;
- * a resent file adds nothing (the incident skips known subjectIds).
+ * Sends affected people to the incident service in chunks that fit a NATS message (1 MiB by default):
+ * at most 2,000 rows and about 512 KiB of JSON each, each chunk awaited before the next is taken, so
+ * neither a large JSON batch nor a streamed CSV is ever held whole. Each chunk is its own transaction
+ * on the incident side, and a resend adds nothing (known subjectIds are skipped).
+ */
+class ChunkedSender {
+  private people: AffectedPersonInput[] = [];
+  private bytes = 0;
+  readonly outcome: ImportOutcome = { added: 0, duplicates: 0, total: 0, rejected: 0, errors: [] };
+
+  constructor(private readonly send: (people: AffectedPersonInput[]) => Promise<{ added: number; duplicates: number; total: number }>) {}
+
+  async add(person: AffectedPersonInput): Promise<void> {
+    this.people.push(person);
+    this.bytes += JSON.stringify(person).length;
+    if (this.people.length >= CHUNK_ROWS || this.bytes >= CHUNK_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.people.length) return;
+    const result = await this.send(this.people);
+    this.outcome.added += result.added;
+    this.outcome.duplicates += result.duplicates;
+    this.outcome.total = result.total;
+    this.people = [];
+    this.bytes = 0;
+  }
+}
+
+/**
+ * Affected people into an incident, from a JSON batch or a streamed CSV: header `subjectId,contact,
+ * country,region,dataCategories` (any order, only subjectId required; categories separated by `;`),
+ * read record by record. Invalid CSV rows are skipped and reported with pointers `/<line>/<column>`.
  */
 @Injectable()
 export class AffectedPeopleImporter {
   constructor(private readonly rpc: RpcClient) {}
 
-  async import(orgId: string, actor: Actor, ref: string, body: AsyncIterable<Buffer | string>): Promise<ImportOutcome> {
-    const outcome: ImportOutcome = { added: 0, duplicates: 0, total: 0, rejected: 0, errors: [] };
+  private sender(orgId: string, actor: Actor, ref: string): ChunkedSender {
+    return new ChunkedSender(async (people) => {
+      const { result } = await this.rpc.query(incidentAddAffectedPeopleCommandV1, { orgId, actor, ref, body: { people } }, 'incident', { timeoutMs: 60_000 });
+      return result;
+    });
+  }
+
+  async addAll(orgId: string, actor: Actor, ref: string, people: readonly AffectedPersonInput[]): Promise<{ added: number; duplicates: number; total: number }> {
+    const sender = this.sender(orgId, actor, ref);
+    for (const p of people) await sender.add(p);
+    await sender.flush();
+    const { added, duplicates, total } = sender.outcome;
+    return { added, duplicates, total };
+  }
+
+  async importCsv(orgId: string, actor: Actor, ref: string, body: AsyncIterable<Buffer | string>): Promise<ImportOutcome> {
+    const sender = this.sender(orgId, actor, ref);
+    const outcome = sender.outcome;
     let columns: (typeof COLUMNS)[number][] | undefined;
-    let chunk: AffectedPersonInput[] = [];
-    const flush = async () => {
-      if (!chunk.length) return;
-      const { result } = await this.rpc.query(incidentAddAffectedPeopleCommandV1, { orgId, actor, ref, body: { people: chunk } }, 'incident', { timeoutMs: 60_000 });
-      outcome.added += result.added;
-      outcome.duplicates += result.duplicates;
-      outcome.total = result.total;
-      chunk = [];
-    };
     try {
       for await (const record of parseCsv(body, { maxFieldLength: 1024, maxFields: COLUMNS.length })) {
         if (!columns) {
@@ -75,11 +111,10 @@ export class AffectedPeopleImporter {
           if (outcome.errors.length < ERRORS_SHOWN) outcome.errors.push(...zodErrors(person.error, `/${record.line}`).slice(0, ERRORS_SHOWN - outcome.errors.length));
           continue;
         }
-        chunk.push(person.data);
-        if (chunk.length >= CHUNK_ROWS) await flush();
+        await sender.add(person.data);
       }
       if (!columns) throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'the CSV is empty: it needs a header line naming its columns', errors: [{ pointer: '/1', message: 'no header' }] });
-      await flush();
+      await sender.flush();
     } catch (err) {
       if (err instanceof CsvError) {
         // Rows before the broken line are in; resending the corrected file adds only the rest.

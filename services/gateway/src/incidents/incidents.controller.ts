@@ -6,7 +6,6 @@ import {
   affectedPeopleBodyV1,
   assignBodyV1,
   createIncidentBodyV1,
-  incidentAddAffectedPeopleCommandV1,
   incidentAssignCommandV1,
   incidentCreateCommandV1,
   incidentGetQueryV1,
@@ -133,8 +132,7 @@ export class IncidentsController {
   @RequireScope('incidents:write')
   async addAffectedPeople(@Req() req: AuthenticatedRequest, @Param('ref') ref: string, @Body() body: unknown) {
     const input = checkedBody(affectedPeopleBodyV1, body);
-    // A large batch is one transaction on the owner's side: give it longer than a lookup.
-    return (await this.rpc.query(incidentAddAffectedPeopleCommandV1, { orgId: req.principal.orgId, actor: actorOf(req), ref: checkedRef(ref), body: input }, 'incident', { timeoutMs: 30_000 })).result;
+    return this.importer.addAll(req.principal.orgId, actorOf(req), checkedRef(ref), input.people);
   }
 
   /** text/csv, streamed: see AffectedPeopleImporter. 200 when every row was taken, 207 when some were rejected. */
@@ -147,7 +145,7 @@ export class IncidentsController {
     const upload = req.body as Readable;
     try {
       // Stopping early must not destroy the socket under the answer still to be sent.
-      const outcome = await this.importer.import(req.principal.orgId, actorOf(req), checked, upload.iterator({ destroyOnReturn: false }));
+      const outcome = await this.importer.importCsv(req.principal.orgId, actorOf(req), checked, upload.iterator({ destroyOnReturn: false }));
       res.status(outcome.rejected ? 207 : 200);
       return outcome;
     } catch (err) {
