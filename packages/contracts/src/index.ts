@@ -32,3 +32,6 @@ export * from './api/events';
 export * from './api/dead-letters';
 export * from './api/api-keys';
 export * from './api/decisions';
+export * from './incidents/lifecycle';
+export * from './incidents/facts';
+export * from './incidents/commands';

@@ -14,6 +14,7 @@ import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
 import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { AffectedPeopleImporter, CsvBodies } from './incidents/affected-people-import';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
 import { DocsController } from './openapi/docs.controller';
@@ -50,5 +51,7 @@ export const AppModule = serviceModule(gatewayService, {
     DeadLetterService,
     DeadLetterReplayer,
     DeadLetterHandlers,
+    CsvBodies,
+    AffectedPeopleImporter,
   ],
 });

@@ -2,10 +2,18 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { firstValueFrom, timeout } from 'rxjs';
-import { isQueryError, type QueryDefinition, type QueryReply, type QueryRequest } from '@vigil/contracts';
+import { isQueryError, type CommandErrorReply, type QueryDefinition, type QueryReply, type QueryRequest } from '@vigil/contracts';
 import { CONFIG, LOGGER, ProblemException, type BaseConfig } from '@vigil/platform';
 
 const RPC_TIMEOUT_MS = 5_000;
+
+/** How an owner's refusal of a command reads over HTTP. */
+const COMMAND_ERROR_STATUS: Record<CommandErrorReply['error'], [number, string]> = {
+  'bad-request': [400, 'Bad Request'],
+  'not-found': [404, 'Not Found'],
+  conflict: [409, 'Conflict'],
+  unprocessable: [422, 'Unprocessable Content'],
+};
 
 /** A successful reply: the query's reply minus the replier's "bad request" answer (turned into a 400). */
 export type QueryAnswer<Q extends QueryDefinition> = Exclude<QueryReply<Q>, { error: string }>;
@@ -53,7 +61,11 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
       this.log.error({ subject: query.subject, issues: reply.error.issues.slice(0, 10) }, 'reply breaks its contract');
       throw new ProblemException({ status: 502, title: 'Bad Gateway', detail: `the ${owner} service answered with a reply that breaks its contract (${query.subject})` });
     }
-    if (isQueryError(reply.data)) throw new ProblemException({ status: 400, title: 'Bad Request', detail: reply.data.detail });
+    if (isQueryError(reply.data)) {
+      const { error, detail, errors } = reply.data as CommandErrorReply;
+      const [status, title] = COMMAND_ERROR_STATUS[error] ?? [400, 'Bad Request'];
+      throw new ProblemException({ status, title, detail, ...(errors?.length ? { errors } : {}) });
+    }
     return reply.data as QueryAnswer<Q>;
   }
 }

@@ -1,9 +1,12 @@
 import { streams } from '@vigil/contracts';
 import { serviceModule } from '@vigil/platform';
+import type { IncidentConfig } from './config';
 import { migrations } from './db/migrations';
 import { IncidentRepository } from './incidents/incident.repository';
 import { IncidentHandlers } from './incidents/incident.handlers';
 import { IncidentQueriesController } from './incidents/incident-queries.controller';
+import { IncidentService } from './incidents/incident.service';
+import { TimelineVerifier } from './timeline/timeline-verifier';
 
 export const incidentService = {
   service: 'incident',
@@ -13,4 +16,7 @@ export const incidentService = {
   outbox: true,
 } as const;
 
-export const AppModule = serviceModule(incidentService, { controllers: [IncidentQueriesController], providers: [IncidentRepository, IncidentHandlers] });
+export const AppModule = serviceModule<IncidentConfig>(incidentService, {
+  controllers: [IncidentQueriesController],
+  providers: [IncidentRepository, IncidentService, IncidentHandlers, TimelineVerifier],
+});

@@ -1,10 +1,11 @@
-import { envWithDefaultPort, runService } from '@vigil/platform';
+import { runService } from '@vigil/platform';
 import { AppModule } from './app.module';
+import { incidentEnvSchema } from './config';
 
 runService({
   service: 'incident',
-  envSchema: envWithDefaultPort(8083),
+  envSchema: incidentEnvSchema,
   module: AppModule,
-  // Answers the gateway's queries (@MessagePattern) in queue group 'incident'.
+  // Answers the gateway's queries and commands (@MessagePattern) in queue group 'incident'.
   bootstrap: () => ({ rpcQueue: 'incident' }),
 });

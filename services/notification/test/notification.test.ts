@@ -180,6 +180,17 @@ describe('notification service', () => {
     expect(inbox).toHaveLength(1);
   });
 
+  it('records a drill\'s admin alert without sending it to the admins', async () => {
+    const drill = incidentCreated(acme, { drill: true });
+    await incidentConsumerSettled(await publish(drill));
+    const rows = await db.query<{ deliveries: string }>(
+      'select (select count(*) from notification.deliveries d where d.notification_id = n.id) as deliveries from notification.notifications n where n.incident_id = $1',
+      [drill.data.incidentId],
+    );
+    expect(rows).toEqual([{ deliveries: '0' }]);
+    expect(mailsFor(drill.data.number)).toEqual([]);
+  });
+
   it('replaces an org\'s recipients on a later org.created', async () => {
     await publish(orgCreated(acme, 'Acme & Co', ['Carol@Acme.test']));
     // incident.created and org.created travel on different streams: wait until the change is in.

@@ -1,5 +1,5 @@
 import type { Subscription } from 'nats';
-import { breachSummaryQueryV1, incidentGetQueryV1, newId } from '@vigil/contracts';
+import { breachSummaryQueryV1, incidentGetQueryV1, incidentViewExampleV1, newId } from '@vigil/contracts';
 import { TestStack, type TestOrg } from '../src';
 
 /**
@@ -43,20 +43,10 @@ describe('query replies are read with their contracts', () => {
   }
 
   const incident = (orgId: string) => ({
+    ...incidentViewExampleV1,
     id: newId(),
     number: 'INC-20261201-0001',
-    title: 'Brute force from 203.0.113.7',
-    description: '5 failed logins',
-    category: 'brute_force',
-    severity: 'medium',
-    status: 'investigating',
-    correlationKey: 'brute_force.ip:203.0.113.7',
-    detectedAt: '2026-12-01T10:00:00.000Z',
-    createdAt: '2026-12-01T10:00:01.000Z',
-    updatedAt: '2026-12-01T10:00:01.000Z',
-    origin: { ruleId: 'brute_force', ip: '203.0.113.7', eventCount: 5 },
-    detectionCount: 1,
-    timeline: [{ at: '2026-12-01T10:00:01.000Z', kind: 'incident.created', detail: { orgId } }],
+    timeline: [{ seq: 1, at: '2026-12-01T10:00:01.000Z', kind: 'incident.created', actor: { type: 'service', id: 'incident' }, detail: { orgId } }],
   });
 
   it('asks with the contract request and answers the contract reply, nothing more', async () => {

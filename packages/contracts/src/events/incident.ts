@@ -17,6 +17,8 @@ export const incidentCreatedV1 = defineEvent({
       correlationKey: z.string().max(255).nullable(),
       detectedAt: z.iso.datetime({ offset: true }),
       createdAt: z.iso.datetime({ offset: true }),
+      /** A tabletop exercise: excluded from statistics (absent = false). */
+      drill: z.boolean().optional(),
       origin: z
         .object({
           detectionId: z.uuid().optional(),
@@ -29,3 +31,100 @@ export const incidentCreatedV1 = defineEvent({
     .strict(),
 });
 export type IncidentCreatedV1 = z.infer<typeof incidentCreatedV1.schema>;
+
+/**
+ * What every later incident event carries about the incident after the change, so a read model
+ * (reporting) can apply events of different types in any order: `seq` is the timeline entry of the
+ * change, and a copy keeps the snapshot with the highest seq.
+ */
+export const incidentSnapshotSchema = z
+  .object({
+    seq: z.number().int().positive(),
+    number: incidentNumberSchema,
+    title: z.string().min(1).max(255),
+    category: z.string().min(1).max(64),
+    severity: severitySchema,
+    status: incidentStatusSchema,
+    drill: z.boolean(),
+    detectedAt: z.iso.datetime({ offset: true }),
+    createdAt: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+export type IncidentSnapshot = z.infer<typeof incidentSnapshotSchema>;
+
+const changeActor = z.object({ type: z.enum(['api-key', 'service']), id: z.string().min(1).max(128) }).strict();
+const base = { incidentId: z.uuid(), snapshot: incidentSnapshotSchema, actor: changeActor, at: z.iso.datetime({ offset: true }) };
+
+export const incidentStatusChangedV1 = defineEvent({
+  type: 'incident.status_changed',
+  version: 1,
+  schema: z
+    .object({
+      ...base,
+      from: incidentStatusSchema,
+      to: incidentStatusSchema,
+      kind: z.enum(['advance', 'reopen']),
+      reason: z.string().max(4000).optional(),
+    })
+    .strict(),
+});
+export type IncidentStatusChangedV1 = z.infer<typeof incidentStatusChangedV1.schema>;
+
+export const incidentUpdatedV1 = defineEvent({
+  type: 'incident.updated',
+  version: 1,
+  schema: z
+    .object({
+      ...base,
+      fields: z.array(z.string().max(64)).max(64).describe('facts that changed'),
+      severityBefore: severitySchema,
+    })
+    .strict(),
+});
+export type IncidentUpdatedV1 = z.infer<typeof incidentUpdatedV1.schema>;
+
+export const incidentAssignedV1 = defineEvent({
+  type: 'incident.assigned',
+  version: 1,
+  schema: z.object({ ...base, assignee: z.string().max(320).nullable(), previous: z.string().max(320).nullable() }).strict(),
+});
+export type IncidentAssignedV1 = z.infer<typeof incidentAssignedV1.schema>;
+
+export const incidentNoteAddedV1 = defineEvent({
+  type: 'incident.note_added',
+  version: 1,
+  schema: z.object({ ...base, text: z.string().max(20_000) }).strict(),
+});
+
+export const incidentAffectedPeopleAddedV1 = defineEvent({
+  type: 'incident.affected_people_added',
+  version: 1,
+  schema: z.object({ ...base, added: z.number().int().nonnegative(), total: z.number().int().nonnegative() }).strict(),
+});
+
+export const incidentDetectionMergedV1 = defineEvent({
+  type: 'incident.detection_merged',
+  version: 1,
+  schema: z
+    .object({ ...base, detectionId: z.uuid(), ruleId: z.string().max(64), triggerCount: z.number().int().positive(), lastSeenAt: z.iso.datetime({ offset: true }) })
+    .strict(),
+});
+
+export const incidentTaskUpdatedV1 = defineEvent({
+  type: 'incident.task_updated',
+  version: 1,
+  schema: z
+    .object({ ...base, taskId: z.uuid(), phase: z.string().max(32), assignee: z.string().max(320).nullable(), completed: z.boolean() })
+    .strict(),
+});
+
+/** Every incident event after creation: each carries the snapshot read models keep. */
+export const incidentChangeEvents = [
+  incidentStatusChangedV1,
+  incidentUpdatedV1,
+  incidentAssignedV1,
+  incidentNoteAddedV1,
+  incidentAffectedPeopleAddedV1,
+  incidentDetectionMergedV1,
+  incidentTaskUpdatedV1,
+] as const;

@@ -1,6 +1,6 @@
 import { rpc } from '../subjects';
 import { breachSummaryQueryV1, breachSummaryViewV1 } from './reporting';
-import { incidentGetQueryV1, incidentViewV1 } from './incident';
+import { incidentGetQueryV1, incidentViewExampleV1, incidentViewV1 } from './incident';
 
 describe('query contracts', () => {
   it('answer on the subjects the repliers already listen to', () => {
@@ -8,22 +8,7 @@ describe('query contracts', () => {
     expect(breachSummaryQueryV1.subject).toBe(rpc.reportBreachSummary);
   });
 
-  const incident = {
-    id: '7c0e3c51-3d2f-4a43-9b1c-2f1d3c4b5a60',
-    number: 'INC-20261123-0001',
-    title: 'Brute force from 203.0.113.7',
-    description: '5 failed logins',
-    category: 'brute_force',
-    severity: 'medium',
-    status: 'investigating',
-    correlationKey: 'brute_force.ip:203.0.113.7',
-    detectedAt: '2026-11-23T10:00:00.000Z',
-    createdAt: '2026-11-23T10:00:01.000Z',
-    updatedAt: '2026-11-23T10:00:01.000Z',
-    origin: { ruleId: 'brute_force', ip: '203.0.113.7', eventCount: 5 },
-    detectionCount: 1,
-    timeline: [{ at: '2026-11-23T10:00:01.000Z', kind: 'incident.created', detail: { status: 'investigating' } }],
-  };
+  const incident = incidentViewExampleV1;
 
   it('read an incident reply, a miss and an error', () => {
     expect(incidentGetQueryV1.reply.parse({ incident })).toEqual({ incident });

@@ -11,7 +11,7 @@ export const breachSummaryViewV1 = z
     generatedAt: queryTimestamp,
     totals: z.object({
       incidents: count,
-      open: count.describe('investigating or contained'),
+      open: count.describe('not closed (OPEN_INCIDENT_STATUSES: investigating, contained or resolved)'),
       bySeverity: z.record(severitySchema, count),
       byStatus: z.record(incidentStatusSchema, count),
       byCategory: z.record(z.string(), count),

@@ -12,8 +12,19 @@ import {
   deadLetterListParamsV1,
   deadLetterPageV1,
   deadLetterViewV1,
+  affectedPeopleAddedV1View,
+  affectedPeopleBodyV1,
+  assignBodyV1,
+  createIncidentBodyV1,
   fieldErrorSchema,
+  incidentListParamsV1,
+  incidentPageV1,
   incidentViewV1,
+  noteBodyV1,
+  taskUpdateBodyV1,
+  timelineVerificationV1,
+  transitionBodyV1,
+  updateIncidentBodyV1,
   problemDetailsSchema,
   producerEventDefinitions,
   submissionOutcomeV1,
@@ -74,6 +85,18 @@ const binaryModeHeaders = [
   ['ce-dataschema', 'binary mode: data schema'],
 ].map(([name, description]) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description }));
 
+const incidentRef = { name: 'ref', in: 'path', required: true, schema: { type: 'string' }, description: 'incident id (UUID) or number (INC-YYYYMMDD-NNNN)' };
+/** Answers of a command on one incident. */
+const incidentCommandResponses = (success: Record<string, object>) => ({
+  ...success,
+  '400': problemResponse('invalid reference or body (errors point at each field)'),
+  ...authProblems('incidents:write'),
+  '404': problemResponse('no such incident in this organisation'),
+  '409': problemResponse("the incident's status forbids it (a transition not allowed from here, or a change to a closed incident)"),
+  '422': problemResponse('a field this change requires is missing (reason to reopen, lessonsLearned to close)'),
+  ...queryProblems('incident'),
+});
+
 const deadLetterId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'dead letter id' };
 
 /**
@@ -86,12 +109,22 @@ export function buildOpenApiDocument() {
     ...Object.fromEntries(producerEventDefinitions.map((d) => [`${d.type}.v${d.version}`, d.schema.describe(`data of a ${d.type} event (dataschema ${d.dataschema})`)])),
     ApiKeyCreateRequest: apiKeyCreateRequestV1,
     ...decisionRequestSchemas,
+    IncidentCreateRequest: createIncidentBodyV1,
+    IncidentUpdateRequest: updateIncidentBodyV1,
+    IncidentTransitionRequest: transitionBodyV1,
+    IncidentAssignRequest: assignBodyV1,
+    IncidentNoteRequest: noteBodyV1,
+    AffectedPeopleRequest: affectedPeopleBodyV1,
+    TaskUpdateRequest: taskUpdateBodyV1,
   });
   const responseSchemas = components('output', {
     FieldError: fieldErrorSchema,
     Problem: problemDetailsSchema,
     SubmissionOutcome: submissionOutcomeV1,
     Incident: incidentViewV1,
+    IncidentPage: incidentPageV1,
+    AffectedPeopleAdded: affectedPeopleAddedV1View,
+    TimelineVerification: timelineVerificationV1,
     BreachSummary: breachSummaryViewV1,
     DeadLetter: deadLetterViewV1,
     DeadLetterPage: deadLetterPageV1,
@@ -101,10 +134,13 @@ export function buildOpenApiDocument() {
     ChainVerification: chainVerificationV1,
     ...decisionResponseSchemas,
   });
-  const listParameters = Object.entries(deadLetterListParamsV1.shape).map(([name, schema]) => {
-    const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
-    return { name, in: 'query', required: false, schema: rest, description };
-  });
+  // Incident filters are transformed after parsing (comma lists): describe what the caller sends.
+  const queryParameters = (shape: Record<string, z.ZodType>, io: 'input' | 'output') =>
+    Object.entries(shape).map(([name, schema]) => {
+      const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+      return { name, in: 'query', required: false, schema: rest, description };
+    });
+  const listParameters = queryParameters(deadLetterListParamsV1.shape, 'output');
 
   return {
     openapi: '3.1.0',
@@ -160,12 +196,88 @@ export function buildOpenApiDocument() {
           },
         },
       },
+      '/v1/incidents': {
+        get: {
+          summary: "The organisation's incidents, newest first",
+          parameters: queryParameters(incidentListParamsV1.shape, 'input'),
+          responses: { '200': ok('one page; follow nextCursor for the next', 'IncidentPage'), '400': problemResponse('invalid filter, limit or cursor'), ...authProblems('incidents:read'), ...queryProblems('incident') },
+        },
+        post: {
+          summary: 'Report an incident by hand, with the facts known so far',
+          description: 'Gets the next INC-YYYYMMDD-NNNN of the day, the severity of the classification table (or the override, with its reason), the six playbook tasks due from discoveredAt, and `incident.created`. Drills (`drill: true`) are left out of statistics.',
+          requestBody: { required: true, content: json(componentRef('IncidentCreateRequest')) },
+          responses: { '201': ok('the incident', 'Incident'), '400': problemResponse('invalid facts (errors point at each field)'), ...authProblems('incidents:write'), ...queryProblems('incident') },
+        },
+      },
       '/v1/incidents/{ref}': {
         get: {
           summary: 'One incident with its timeline',
-          parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' }, description: 'incident id (UUID) or number (INC-YYYYMMDD-NNNN)' }],
+          parameters: [incidentRef],
           responses: {
             '200': ok('the incident', 'Incident'),
+            '400': problemResponse('not a UUID or incident number'),
+            ...authProblems('incidents:read'),
+            '404': problemResponse('no such incident in this organisation'),
+            ...queryProblems('incident'),
+          },
+        },
+        patch: {
+          summary: "Correct or add to an incident's facts; set or clear a severity override",
+          description: 'Severity is recomputed from the facts; an override (with a reason) stays until cleared with null. Emits `incident.updated`.',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('IncidentUpdateRequest')) },
+          responses: incidentCommandResponses({ '200': ok('the incident after the change', 'Incident') }),
+        },
+      },
+      '/v1/incidents/{ref}/transitions': {
+        post: {
+          summary: 'Move an incident along its lifecycle',
+          description: 'investigating → contained → resolved → closed; back to investigating only as a reopen, with a reason. Closing needs lessonsLearned. The transition sets its own timestamp (containedAt, resolvedAt, closedAt, reopenedAt). Emits `incident.status_changed`.',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('IncidentTransitionRequest')) },
+          responses: incidentCommandResponses({ '200': ok('the incident in its new status', 'Incident') }),
+        },
+      },
+      '/v1/incidents/{ref}/assignment': {
+        post: {
+          summary: 'Assign the incident (null unassigns)',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('IncidentAssignRequest')) },
+          responses: incidentCommandResponses({ '200': ok('the incident', 'Incident') }),
+        },
+      },
+      '/v1/incidents/{ref}/notes': {
+        post: {
+          summary: 'Add a note to the timeline',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('IncidentNoteRequest')) },
+          responses: incidentCommandResponses({ '201': ok('the incident with the note', 'Incident') }),
+        },
+      },
+      '/v1/incidents/{ref}/affected-people': {
+        post: {
+          summary: 'Add affected people in bulk (up to 10,000 per call)',
+          description: 'A subjectId already recorded for the incident is skipped, so a resent batch adds nothing. Severity is recomputed from the count. Emits `incident.affected_people_added`.',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('AffectedPeopleRequest')) },
+          responses: incidentCommandResponses({ '200': ok('how many were added, skipped as duplicates, and the total', 'AffectedPeopleAdded') }),
+        },
+      },
+      '/v1/incidents/{ref}/tasks/{taskId}': {
+        patch: {
+          summary: 'Assign or complete a playbook task',
+          parameters: [incidentRef, { name: 'taskId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'task id' }],
+          requestBody: { required: true, content: json(componentRef('TaskUpdateRequest')) },
+          responses: incidentCommandResponses({ '200': ok('the incident with its tasks', 'Incident') }),
+        },
+      },
+      '/v1/incidents/{ref}/timeline/verify': {
+        get: {
+          summary: "Verify the incident's hash-chained timeline",
+          description: 'Recomputes every entry\'s hash and names the first that fails: altered, removed or reordered.',
+          parameters: [incidentRef],
+          responses: {
+            '200': ok('intact, or where and how the timeline is broken', 'TimelineVerification'),
             '400': problemResponse('not a UUID or incident number'),
             ...authProblems('incidents:read'),
             '404': problemResponse('no such incident in this organisation'),

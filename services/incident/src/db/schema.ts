@@ -1,6 +1,16 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { IncidentStatus, Severity } from '@vigil/contracts';
 import type { MessagingTables } from '@vigil/messaging';
+
+/** jsonb: read as the value, written as JSON text. */
+type Json<T> = ColumnType<T, string, string>;
+/** bigint counts come back from pg as strings. */
+type Count = ColumnType<string, number | string, number | string>;
+
+export interface ActorJson {
+  type: 'api-key' | 'service';
+  id: string;
+}
 
 export interface IncidentsTable {
   id: string;
@@ -9,14 +19,53 @@ export interface IncidentsTable {
   title: string;
   description: string;
   category: string;
+  /** Effective severity: the override's if set, else severity_computed. */
   severity: Severity;
   status: IncidentStatus;
-  /** Open incidents are unique per correlation key: repeats of one attack fold into one incident. */
+  /** Detections with this key (one attack) merge into the newest open incident of the key. */
   correlation_key: string | null;
   detected_at: Date;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
-  origin: unknown;
+  origin: Json<Record<string, unknown>>;
+  discovered_at: Date;
+  breach_at: Date | null;
+  contained_at: Date | null;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+  reopened_at: Date | null;
+  data_categories: Json<string[]>;
+  affected_count: Count | null;
+  affected_by_region: Json<{ country: string; region?: string; count: number }[]>;
+  affected_people_rows: Count;
+  encryption: 'none' | 'encrypted' | 'encrypted_key_compromised';
+  active_threat: boolean;
+  jurisdictions: Json<string[]>;
+  risk_assessment: Json<Record<string, unknown> | null>;
+  mitigation_steps: string;
+  user_actions_required: string;
+  support_contact: string;
+  reported_to_authorities: boolean;
+  authority_reference: string | null;
+  users_notified: boolean;
+  notification_sent_at: Date | null;
+  notification_method: 'email' | 'in_app' | 'both' | 'sms' | 'post' | null;
+  lessons_learned: string | null;
+  post_mortem: string | null;
+  created_by: Json<ActorJson>;
+  assignee: string | null;
+  drill: boolean;
+  severity_baseline: Severity | null;
+  severity_computed: Severity;
+  severity_reasons: Json<string[]>;
+  severity_override: Json<{ severity: Severity; reason: string; by: ActorJson; at: string } | null>;
+  origin_kind: 'manual' | 'detection';
+  trigger_count: number;
+  last_seen_at: Date | null;
+  evidence_event_ids: Json<string[]>;
+  /** Entries in the timeline and the hash of the last: the chain's head. */
+  timeline_seq: number;
+  timeline_head: Buffer | null;
 }
 
 /** Per org and UTC day, the last number handed out (INC-YYYYMMDD-NNNN). */
@@ -26,13 +75,18 @@ export interface IncidentCountersTable {
   last_value: number;
 }
 
+/** Append-only (trigger-enforced), hash-chained per incident. */
 export interface IncidentTimelineTable {
   id: Generated<string>;
   incident_id: string;
   org_id: string;
+  seq: number;
   at: Date;
   kind: string;
-  detail: unknown;
+  actor: Json<ActorJson>;
+  detail: Json<unknown>;
+  prev_hash: Buffer;
+  hash: Buffer;
 }
 
 /** Every detection folded into an incident. */
@@ -43,9 +97,36 @@ export interface IncidentDetectionsTable {
   received_at: Generated<Date>;
 }
 
+export interface IncidentAffectedPeopleTable {
+  id: Generated<string>;
+  incident_id: string;
+  org_id: string;
+  subject_id: string;
+  contact: string | null;
+  country: string | null;
+  region: string | null;
+  data_categories: string[];
+  added_at: Generated<Date>;
+}
+
+export interface IncidentTasksTable {
+  id: string;
+  incident_id: string;
+  org_id: string;
+  position: number;
+  phase: string;
+  title: string;
+  due_at: Date | null;
+  assignee: string | null;
+  completed_at: Date | null;
+  completed_by: Json<ActorJson | null>;
+}
+
 export interface IncidentDatabase extends MessagingTables {
   incidents: IncidentsTable;
   incident_counters: IncidentCountersTable;
   incident_timeline: IncidentTimelineTable;
   incident_detections: IncidentDetectionsTable;
+  incident_affected_people: IncidentAffectedPeopleTable;
+  incident_tasks: IncidentTasksTable;
 }

@@ -1,40 +1,164 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { incidentGetQueryV1, type QueryReply } from '@vigil/contracts';
-import { IncidentRepository } from './incident.repository';
+import type { z } from 'zod';
+import {
+  incidentAddAffectedPeopleCommandV1,
+  incidentAssignCommandV1,
+  incidentCreateCommandV1,
+  incidentGetQueryV1,
+  incidentListQueryV1,
+  incidentListParamsV1,
+  incidentNoteCommandV1,
+  incidentTaskUpdateCommandV1,
+  incidentTransitionCommandV1,
+  incidentUpdateCommandV1,
+  incidentVerifyTimelineQueryV1,
+  zodErrors,
+  type CommandErrorReply,
+  type QueryDefinition,
+  type QueryReply,
+} from '@vigil/contracts';
+import { IncidentRepository, type IncidentRow } from './incident.repository';
+import { CommandError, IncidentService } from './incident.service';
+import { toSummary, toView } from './incident.view';
+import { TimelineVerifier } from '../timeline/timeline-verifier';
 
-type Reply = QueryReply<typeof incidentGetQueryV1>;
+/** Reads a request with its contract; pointers name the HTTP body's fields (the `/body` prefix dropped). */
+function parse<Q extends QueryDefinition>(q: Q, payload: unknown): z.infer<Q['request']> {
+  const r = q.request.safeParse(payload);
+  if (!r.success) {
+    const errors = zodErrors(r.error).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/body(?=\/|$)/, '') || '/' }));
+    throw new CommandError({ error: 'bad-request', detail: 'invalid request', errors });
+  }
+  return r.data as z.infer<Q['request']>;
+}
 
-/** Request/reply queries for the gateway (core NATS, queue group `incident`). */
+async function answer<T>(fn: () => Promise<T>): Promise<T | CommandErrorReply> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CommandError) return err.reply;
+    throw err;
+  }
+}
+
+/** Request/reply queries and commands for the gateway (core NATS, queue group `incident`). */
 @Controller()
 export class IncidentQueriesController {
-  constructor(private readonly repo: IncidentRepository) {}
+  constructor(
+    private readonly repo: IncidentRepository,
+    private readonly incidents: IncidentService,
+    private readonly verifier: TimelineVerifier,
+  ) {}
+
+  private async view(row: IncidentRow) {
+    return { incident: toView(await this.repo.details(row), new Date()) };
+  }
 
   @MessagePattern(incidentGetQueryV1.subject)
-  async get(@Payload() payload: unknown): Promise<Reply> {
+  async get(@Payload() payload: unknown): Promise<QueryReply<typeof incidentGetQueryV1>> {
     const req = incidentGetQueryV1.request.safeParse(payload);
     if (!req.success) return { error: 'bad-request', detail: req.error.issues.map((i) => i.message).join('; ') };
     const found = await this.repo.findForOrg(req.data.orgId, req.data.ref);
-    if (!found) return { incident: null };
-    const { incident: i, timeline, detectionCount } = found;
     // Checked against the contract here, where a drift is a bug of this service, not of the gateway.
-    return incidentGetQueryV1.reply.parse({
-      incident: {
-        id: i.id,
-        number: i.number,
-        title: i.title,
-        description: i.description,
-        category: i.category,
-        severity: i.severity,
-        status: i.status,
-        correlationKey: i.correlation_key,
-        detectedAt: i.detected_at.toISOString(),
-        createdAt: i.created_at.toISOString(),
-        updatedAt: i.updated_at.toISOString(),
-        origin: i.origin,
-        detectionCount,
-        timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, detail: t.detail })),
-      },
+    return incidentGetQueryV1.reply.parse({ incident: found ? toView(found, new Date()) : null });
+  }
+
+  @MessagePattern(incidentListQueryV1.subject)
+  list(@Payload() payload: unknown): Promise<QueryReply<typeof incidentListQueryV1>> {
+    return answer(async () => {
+      const { orgId, params } = parse(incidentListQueryV1, payload);
+      const parsed = incidentListParamsV1.safeParse(params);
+      if (!parsed.success) throw new CommandError({ error: 'bad-request', detail: 'invalid query parameters', errors: zodErrors(parsed.error) });
+      const p = parsed.data;
+      const after = p.cursor === undefined ? undefined : decodeCursor(p.cursor);
+      const rows = await this.repo.list(orgId, { statuses: p.status, severities: p.severity, drill: p.drill, since: p.since ? new Date(p.since) : undefined, after, limit: p.limit + 1 });
+      const page = rows.slice(0, p.limit);
+      const last = page[page.length - 1];
+      const nextCursor = rows.length > p.limit && last ? encodeCursor(last) : null;
+      return incidentListQueryV1.reply.parse({ page: { items: page.map(toSummary), nextCursor } });
     });
   }
+
+  @MessagePattern(incidentCreateCommandV1.subject)
+  create(@Payload() payload: unknown): Promise<QueryReply<typeof incidentCreateCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, body } = parse(incidentCreateCommandV1, payload);
+      return this.view(await this.incidents.create(orgId, actor, body));
+    });
+  }
+
+  @MessagePattern(incidentUpdateCommandV1.subject)
+  update(@Payload() payload: unknown): Promise<QueryReply<typeof incidentUpdateCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, body } = parse(incidentUpdateCommandV1, payload);
+      return this.view(await this.incidents.update(orgId, actor, ref, body));
+    });
+  }
+
+  @MessagePattern(incidentTransitionCommandV1.subject)
+  transition(@Payload() payload: unknown): Promise<QueryReply<typeof incidentTransitionCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, body } = parse(incidentTransitionCommandV1, payload);
+      return this.view(await this.incidents.transition(orgId, actor, ref, body));
+    });
+  }
+
+  @MessagePattern(incidentAssignCommandV1.subject)
+  assign(@Payload() payload: unknown): Promise<QueryReply<typeof incidentAssignCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, body } = parse(incidentAssignCommandV1, payload);
+      return this.view(await this.incidents.assign(orgId, actor, ref, body.assignee));
+    });
+  }
+
+  @MessagePattern(incidentNoteCommandV1.subject)
+  note(@Payload() payload: unknown): Promise<QueryReply<typeof incidentNoteCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, body } = parse(incidentNoteCommandV1, payload);
+      return this.view(await this.incidents.note(orgId, actor, ref, body.text));
+    });
+  }
+
+  @MessagePattern(incidentTaskUpdateCommandV1.subject)
+  updateTask(@Payload() payload: unknown): Promise<QueryReply<typeof incidentTaskUpdateCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, taskId, body } = parse(incidentTaskUpdateCommandV1, payload);
+      return this.view(await this.incidents.updateTask(orgId, actor, ref, taskId, body));
+    });
+  }
+
+  @MessagePattern(incidentAddAffectedPeopleCommandV1.subject)
+  addAffectedPeople(@Payload() payload: unknown): Promise<QueryReply<typeof incidentAddAffectedPeopleCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, body } = parse(incidentAddAffectedPeopleCommandV1, payload);
+      const { added, duplicates, total } = await this.incidents.addAffectedPeople(orgId, actor, ref, body.people);
+      return { result: { added, duplicates, total } };
+    });
+  }
+
+  @MessagePattern(incidentVerifyTimelineQueryV1.subject)
+  verifyTimeline(@Payload() payload: unknown): Promise<QueryReply<typeof incidentVerifyTimelineQueryV1>> {
+    return answer(async () => {
+      const { orgId, ref } = parse(incidentVerifyTimelineQueryV1, payload);
+      const verification = await this.verifier.verify(orgId, ref);
+      if (!verification) throw new CommandError({ error: 'not-found', detail: `no incident ${ref} in this organisation` });
+      return { verification };
+    });
+  }
+}
+
+/** Opaque keyset cursor: the last item's (created_at, id). */
+function encodeCursor(row: IncidentRow): string {
+  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at)) && /^[0-9a-f-]{36}$/.test(id)) return { createdAt: new Date(at), id };
+  } catch {
+    // falls through to the 400 below
+  }
+  throw new CommandError({ error: 'bad-request', detail: 'cursor is not one this API handed out', errors: [{ pointer: '/cursor', message: 'invalid cursor' }] });
 }

@@ -76,6 +76,12 @@ export class NotificationHandlers implements OnModuleInit {
       this.log.info({ orgId, incident: d.number, eventId: event.id }, 'admin alert already exists for this incident; nothing to do');
       return;
     }
+    if (d.drill) {
+      // A tabletop exercise must never reach the admins as a real breach: the alert is recorded (the
+      // drill can show it was raised) but sent to nobody until orgs can name test recipients.
+      this.log.info({ orgId, incident: d.number }, 'drill: admin alert recorded, not sent');
+      return;
+    }
     if (!org.recipients.length) {
       this.log.warn({ orgId, incident: d.number }, 'org has no admin recipients; admin alert recorded without deliveries');
       return;

@@ -1,8 +1,8 @@
 import type { Selectable } from 'kysely';
-import type { IncidentStatus, Severity } from '@vigil/contracts';
+import { INCIDENT_STATUSES, OPEN_INCIDENT_STATUSES, type IncidentStatus, type Severity } from '@vigil/contracts';
 import type { IncidentRecordsTable } from '../db/schema';
 
-export type SummaryIncident = Omit<Selectable<IncidentRecordsTable>, 'org_id' | 'recorded_at'>;
+export type SummaryIncident = Omit<Selectable<IncidentRecordsTable>, 'org_id' | 'recorded_at' | 'seq' | 'drill'>;
 
 /** First instant of the month that starts the 12-month window ending with `now`'s month (UTC). */
 export function twelveMonthWindow(now: Date): { from: Date; to: Date; months: string[] } {
@@ -13,14 +13,13 @@ export function twelveMonthWindow(now: Date): { from: Date; to: Date; months: st
 }
 
 const severities: Severity[] = ['low', 'medium', 'high', 'critical'];
-const statuses: IncidentStatus[] = ['investigating', 'contained', 'resolved', 'closed'];
 
 /** Breach summary over the last 12 calendar months: totals, per month, per severity, status and category. */
 export function buildBreachSummary(now: Date, incidents: SummaryIncident[]) {
   const { from, to, months } = twelveMonthWindow(now);
   const perMonth = new Map(months.map((m) => [m, 0]));
   const bySeverity = Object.fromEntries(severities.map((s) => [s, 0])) as Record<Severity, number>;
-  const byStatus = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<IncidentStatus, number>;
+  const byStatus = Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, 0])) as Record<IncidentStatus, number>;
   const byCategory: Record<string, number> = {};
   for (const i of incidents) {
     const m = i.opened_at.toISOString().slice(0, 7);
@@ -32,7 +31,7 @@ export function buildBreachSummary(now: Date, incidents: SummaryIncident[]) {
   return {
     period: { from: from.toISOString(), to: to.toISOString() },
     generatedAt: now.toISOString(),
-    totals: { incidents: incidents.length, open: byStatus.investigating + byStatus.contained, bySeverity, byStatus, byCategory },
+    totals: { incidents: incidents.length, open: OPEN_INCIDENT_STATUSES.reduce((n, s) => n + byStatus[s], 0), bySeverity, byStatus, byCategory },
     months: months.map((month) => ({ month, incidents: perMonth.get(month) ?? 0 })),
     incidents: incidents.map((i) => ({
       id: i.incident_id,

@@ -14,6 +14,9 @@ export interface IncidentRecordsTable {
   detected_at: Date;
   opened_at: Date;
   recorded_at: Generated<Date>;
+  /** Incident timeline entry of the snapshot kept: a change only replaces an older one. */
+  seq: Generated<number>;
+  drill: Generated<boolean>;
 }
 
 export interface ReportingDatabase extends MessagingTables {

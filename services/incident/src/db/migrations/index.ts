@@ -1,7 +1,9 @@
 import { mergeMigrations } from '@vigil/db';
 import { messagingMigrations } from '@vigil/messaging';
 import * as incidents from './20261123T030000-incidents';
+import * as lifecycle from './20261205T000000-incident-lifecycle';
 
 export const migrations = mergeMigrations(messagingMigrations, {
   '20261123T030000-incidents': incidents,
+  '20261205T000000-incident-lifecycle': lifecycle,
 });

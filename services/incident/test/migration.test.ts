@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { createDatabase, migrateToLatest, type Database } from '@vigil/db';
+import { createTestDatabase, type TestDatabase } from '@vigil/testing';
+import { migrations } from '../src/db/migrations';
+import type { IncidentDatabase } from '../src/db/schema';
+import { IncidentRepository } from '../src/incidents/incident.repository';
+import { TimelineVerifier } from '../src/timeline/timeline-verifier';
+
+/**
+ * Incidents written before the lifecycle migration stay valid after it: their detection time becomes
+ * discovery, their severity the baseline, and their old timeline entries are chained so verify passes.
+ */
+let tdb: TestDatabase;
+let database: Database<IncidentDatabase>;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase({ schemas: ['incident'] });
+  database = createDatabase<IncidentDatabase>({ url: tdb.urlFor('incident'), schema: 'incident' });
+});
+
+afterAll(async () => {
+  await database?.close();
+  await tdb?.drop();
+});
+
+it('chains and completes incidents written before the lifecycle', async () => {
+  const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '20261205T000000'));
+  await migrateToLatest(database.db, 'incident', before);
+  const org = randomUUID();
+  const id = randomUUID();
+  await tdb.query(
+    `insert into incident.incidents (id, org_id, number, title, description, category, severity, status, correlation_key, detected_at, origin)
+     values ($1, $2, 'INC-20261201-0001', 'Brute force', '5 failed logins', 'brute_force', 'medium', 'investigating', 'brute_force.ip:203.0.113.7', '2026-12-01T10:05:00Z', '{"ruleId":"brute_force.ip","eventCount":5}')`,
+    [id, org],
+  );
+  await tdb.query(`insert into incident.incident_detections (org_id, detection_id, incident_id) values ($1, $2, $3), ($1, $4, $3)`, [org, randomUUID(), id, randomUUID()]);
+  await tdb.query(
+    `insert into incident.incident_timeline (incident_id, org_id, at, kind, detail) values
+       ($1, $2, '2026-12-01T10:05:01Z', 'incident.created', '{"status":"investigating"}'),
+       ($1, $2, '2026-12-01T10:30:00Z', 'detection.correlated', '{"count":7,"ruleId":"brute_force.ip"}')`,
+    [id, org],
+  );
+
+  await migrateToLatest(database.db, 'incident', migrations);
+
+  const [row] = await tdb.query<Record<string, unknown>>('select * from incident.incidents where id = $1', [id]);
+  expect(row).toMatchObject({
+    discovered_at: new Date('2026-12-01T10:05:00Z'),
+    severity: 'medium',
+    severity_computed: 'medium',
+    severity_baseline: 'medium',
+    origin_kind: 'detection',
+    trigger_count: 2,
+    timeline_seq: 2,
+    drill: false,
+  });
+  const verifier = new TimelineVerifier(new IncidentRepository(database));
+  expect(await verifier.verify(org, id)).toEqual({ intact: true, checked: 2 });
+});
