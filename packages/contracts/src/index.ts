@@ -27,3 +27,5 @@ export * from './api/problem';
 export * from './api/events';
 export * from './api/dead-letters';
 export * from './api/api-keys';
+export * from './api/obligations';
+export * from './events/obligations';
