@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import type { BusinessCalendar } from '@vigil/contracts';
-import { easterSunday, endOfLocalDay, isBusinessDay, periodEnd, startOfLocalDay } from './calendar';
+import { addDays, easterSunday, endOfLocalDay, isBusinessDay, localDateOf, periodEnd, startOfLocalDay, type LocalDate } from './calendar';
 
 const weekends: BusinessCalendar = { weekendDays: [0, 6], fixedHolidays: [], easterOffsets: [], dates: [] };
 const brazil: BusinessCalendar = { weekendDays: [0, 6], fixedHolidays: ['11-20', '12-25'], easterOffsets: [-2], dates: [] };
@@ -58,6 +59,11 @@ describe('local days', () => {
     expect(endOfLocalDay({ year: 2026, month: 3, day: 29 }, 'Europe/Brussels').toISOString()).toBe('2026-03-29T21:59:59.999Z');
   });
 
+  it('starts a day whose midnight does not exist (Santiago springs forward at 24:00) at its first instant', () => {
+    expect(startOfLocalDay({ year: 2026, month: 9, day: 6 }, 'America/Santiago').toISOString()).toBe('2026-09-06T04:00:00.000Z');
+    expect(endOfLocalDay({ year: 2026, month: 9, day: 5 }, 'America/Santiago').toISOString()).toBe('2026-09-06T03:59:59.999Z');
+  });
+
   it('computes Western Easter, so Good Friday is a Brazilian holiday', () => {
     expect(easterSunday(2025)).toEqual({ year: 2025, month: 4, day: 20 });
     expect(easterSunday(2026)).toEqual({ year: 2026, month: 4, day: 5 });
@@ -65,5 +71,37 @@ describe('local days', () => {
     expect(isBusinessDay({ year: 2027, month: 3, day: 26 }, brazil)).toBe(false);
     expect(isBusinessDay({ year: 2027, month: 3, day: 25 }, brazil)).toBe(true);
     expect(isBusinessDay({ year: 2027, month: 3, day: 26 }, weekends)).toBe(true);
+  });
+});
+
+describe('periodEnd properties (DST on either hemisphere, DST at midnight, odd offsets, none)', () => {
+  const zones = ['Europe/Brussels', 'America/Sao_Paulo', 'America/Los_Angeles', 'Australia/Sydney', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Chatham', 'America/Santiago', 'America/Havana', 'Asia/Beirut', 'UTC'];
+  const instant = fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2030, 11, 31) }).map((t) => new Date(t));
+  const zone = fc.constantFrom(...zones);
+  const sameDay = (a: LocalDate, b: LocalDate) => a.year === b.year && a.month === b.month && a.day === b.day;
+
+  it('a day period ends on the last millisecond of the local day N days after the start day', () => {
+    fc.assert(
+      fc.property(instant, zone, fc.integer({ min: 1, max: 90 }), (start, tz, days) => {
+        const end = periodEnd(start, days, 'calendar_days', tz, weekends);
+        const lastDay = addDays(localDateOf(start, tz), days);
+        return sameDay(localDateOf(end, tz), lastDay) && !sameDay(localDateOf(new Date(end.getTime() + 1), tz), lastDay);
+      }),
+    );
+  });
+
+  it('a business-day period ends at the end of a business day, with exactly N business days after the start day', () => {
+    fc.assert(
+      fc.property(instant, zone, fc.integer({ min: 1, max: 20 }), (start, tz, n) => {
+        const end = localDateOf(periodEnd(start, n, 'business_days', tz, brazil), tz);
+        let counted = 0;
+        for (let d = addDays(localDateOf(start, tz), 1); !sameDay(d, addDays(end, 1)); d = addDays(d, 1)) if (isBusinessDay(d, brazil)) counted++;
+        return isBusinessDay(end, brazil) && counted === n;
+      }),
+    );
+  });
+
+  it('an hour period is exactly that many elapsed hours, in any zone', () => {
+    fc.assert(fc.property(instant, zone, fc.integer({ min: 1, max: 200 }), (start, tz, h) => periodEnd(start, h, 'hours', tz, weekends).getTime() - start.getTime() === h * 3_600_000));
   });
 });
