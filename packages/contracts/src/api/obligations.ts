@@ -12,7 +12,8 @@ export const obligationAudienceSchema = z.enum(['authority', 'individuals', 'med
 export type ObligationAudience = z.infer<typeof obligationAudienceSchema>;
 
 /**
- * The fact a deadline counts from. `prior_report`: when another rule of the same regime was reported
+ * The fact a deadline counts from. `determination`: when a named finding was recorded (SEC materiality,
+ * NYDFS reportability); `prior_report`: when another rule of the same regime was reported
  * (NIS2's final report after the notification, California's AG copy after residents were told).
  */
 export const clockStartSchema = z.enum(['awareness', 'discovery', 'determination', 'assessment_end', 'ransom_payment', 'prior_report', 'discovery_year_end']);
@@ -46,7 +47,7 @@ export const breachDataCategorySchema = z.enum([
 export type BreachDataCategory = z.infer<typeof breachDataCategorySchema>;
 
 /** Boolean facts about the organisation that decide whether an entity-scoped regime binds it. */
-export const orgFlagSchema = z.enum(['hipaaCoveredEntity', 'nydfsCoveredEntity', 'nis2Entity', 'trustServiceProvider', 'brazilSmallAgent']);
+export const orgFlagSchema = z.enum(['hipaaCoveredEntity', 'nydfsCoveredEntity', 'nis2Entity', 'trustServiceProvider', 'brazilSmallAgent', 'secRegistrant']);
 export type OrgFlag = z.infer<typeof orgFlagSchema>;
 
 const identifier = z.string().regex(/^[a-z0-9]+(?:[-.][a-z0-9]+)*$/, 'lower-case words joined by - or .');
@@ -75,7 +76,13 @@ const leafConditionSchema = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('data_category_any'), categories: z.array(breachDataCategorySchema).min(1) }).strict(),
   z.object({ kind: z.literal('org_flag'), flag: orgFlagSchema, is: z.boolean() }).strict(),
-  z.object({ kind: z.literal('determination'), name: identifier.describe('a finding recorded on the incident, e.g. nis2.significant') }).strict(),
+  z
+    .object({
+      kind: z.literal('determination'),
+      name: identifier.describe('a finding recorded on the incident, e.g. nis2.significant'),
+      is: z.boolean().optional().describe('false: holds while the finding is NOT recorded (default true)'),
+    })
+    .strict(),
   z.object({ kind: z.literal('fact_recorded'), fact: clockStartSchema }).strict(),
 ]);
 export const obligationConditionSchema = z.union([leafConditionSchema, z.object({ kind: z.literal('any'), of: z.array(leafConditionSchema).min(2) }).strict()]);
@@ -89,6 +96,8 @@ export const obligationExemptionSchema = z
   })
   .strict();
 
+const determinationName = identifier.describe('with clockStart determination: the finding whose time starts the clock, e.g. sec.material');
+
 export const deadlineRuleSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -97,9 +106,17 @@ export const deadlineRuleSchema = z.discriminatedUnion('kind', [
       unit: deadlineUnitSchema,
       clockStart: clockStartSchema,
       afterRuleId: identifier.optional().describe('with clockStart prior_report: the rule whose report starts the clock'),
+      determination: determinationName.optional(),
     })
     .strict(),
-  z.object({ kind: z.literal('none'), clockStart: clockStartSchema, reason: z.string().min(1).describe('why no instant can be given, e.g. "without undue delay"') }).strict(),
+  z
+    .object({
+      kind: z.literal('none'),
+      clockStart: clockStartSchema,
+      determination: determinationName.optional(),
+      reason: z.string().min(1).describe('why no instant can be given, e.g. "without undue delay"'),
+    })
+    .strict(),
 ]);
 export type DeadlineRule = z.infer<typeof deadlineRuleSchema>;
 
@@ -173,7 +190,7 @@ export const obligationViewV1 = z
     rationale: z.array(z.string()).describe('why it applies or not, one finding a line'),
     due: queryTimestamp.nullable(),
     dueReason: z.string().nullable().describe('why due is null: no fixed period, or its clock has not started'),
-    clockStart: z.object({ fact: clockStartSchema, at: queryTimestamp.nullable(), afterRuleId: z.string().nullable() }),
+    clockStart: z.object({ fact: clockStartSchema, at: queryTimestamp.nullable(), afterRuleId: z.string().nullable(), determination: z.string().nullable() }),
     period: z.object({ amount: z.number().int().positive(), unit: deadlineUnitSchema }).nullable(),
     timeZone: z.string(),
     noticeContent: z.array(z.string()),

@@ -14,7 +14,6 @@ const facts = (over: Partial<ObligationFacts> = {}): ObligationFacts => ({
   drill: false,
   awareAt,
   discoveredAt: awareAt,
-  determinedAt: null,
   assessmentCompletedAt: null,
   ransomPaidAt: null,
   affected: [{ country: 'DE', region: null, count: 300 }],
@@ -22,7 +21,7 @@ const facts = (over: Partial<ObligationFacts> = {}): ObligationFacts => ({
   encryption: 'none',
   risk: 'high',
   determinations: [],
-  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false },
+  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false },
   reports: [],
   ...over,
 });

@@ -4,14 +4,13 @@ import { obligationReportProblems } from './obligation-report';
 import { loadRegimeTable } from './regime-table';
 
 const regimes = loadRegimeTable();
-const noFlags = { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false };
+const noFlags = { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false };
 
 function facts(over: Partial<ObligationFacts> = {}): ObligationFacts {
   return {
     drill: false,
     awareAt: null,
     discoveredAt: null,
-    determinedAt: null,
     assessmentCompletedAt: null,
     ransomPaidAt: null,
     affected: [],
@@ -162,13 +161,13 @@ describe('computeObligations', () => {
     expect(rule(br({ org: { ...noFlags, brazilSmallAgent: true } }), 'br-lgpd.anpd-small-agent')).toMatchObject({ applies: true, due: '2026-12-08T02:59:59.999Z' });
     // Contact data only, not at large scale: not notifiable; the large-scale determination makes it so.
     expect(rule(br({ dataCategories: ['contact'] }), 'br-lgpd.anpd').applies).toBe(false);
-    expect(rule(br({ dataCategories: ['contact'], determinations: ['lgpd.large-scale'] }), 'br-lgpd.anpd').applies).toBe(true);
+    expect(rule(br({ dataCategories: ['contact'], determinations: [{ name: 'lgpd.large-scale', at: '2026-11-27T13:30:00Z' }] }), 'br-lgpd.anpd').applies).toBe(true);
   });
 
   it('Canada: no fixed period, so due is null with the reason', () => {
-    const all = computeObligations(facts({ determinedAt: '2026-11-20T16:00:00Z', affected: [{ country: 'CA', region: 'ON', count: 3 }] }), regimes, new Date('2027-06-01T00:00:00Z'));
+    const all = computeObligations(facts({ determinations: [{ name: 'pipeda.breach-occurred', at: '2026-11-20T16:00:00Z' }], affected: [{ country: 'CA', region: 'ON', count: 3 }] }), regimes, new Date('2027-06-01T00:00:00Z'));
     for (const id of ['ca-pipeda.opc', 'ca-pipeda.individuals']) {
-      expect(rule(all, id)).toMatchObject({ applies: true, due: null, dueReason: expect.stringContaining('as soon as feasible'), status: 'pending', clockStart: { fact: 'determination', at: '2026-11-20T16:00:00.000Z' } });
+      expect(rule(all, id)).toMatchObject({ applies: true, due: null, dueReason: expect.stringContaining('as soon as feasible'), status: 'pending', clockStart: { fact: 'determination', determination: 'pipeda.breach-occurred', at: '2026-11-20T16:00:00.000Z' } });
     }
   });
 
@@ -189,7 +188,7 @@ describe('computeObligations', () => {
 
   it('NIS2: early warning 24 h, notification 72 h (24 h for trust services), final report a month after the notification', () => {
     const nis2 = (over: Partial<ObligationFacts> = {}) =>
-      computeObligations(facts({ awareAt: fridayBrussels, determinations: ['nis2.significant'], org: { ...noFlags, nis2Entity: true }, ...over }), regimes, new Date('2026-11-21T00:00:00Z'));
+      computeObligations(facts({ awareAt: fridayBrussels, determinations: [{ name: 'nis2.significant', at: fridayBrussels }], org: { ...noFlags, nis2Entity: true }, ...over }), regimes, new Date('2026-11-21T00:00:00Z'));
     const all = nis2();
     expect(rule(all, 'eu-nis2.early-warning')).toMatchObject({ applies: true, phase: 'early warning', due: '2026-11-21T16:00:00.000Z' });
     expect(rule(all, 'eu-nis2.notification').due).toBe('2026-11-23T16:00:00.000Z');
@@ -203,13 +202,46 @@ describe('computeObligations', () => {
   });
 
   it('NYDFS: 72 h from the determination; a ransom payment within 24 h and its explanation within 30 days', () => {
-    const base = { determinedAt: '2026-11-20T14:00:00Z', determinations: ['nydfs.reportable'], org: { ...noFlags, nydfsCoveredEntity: true } };
+    const base = { determinations: [{ name: 'nydfs.reportable', at: '2026-11-20T14:00:00Z' }], org: { ...noFlags, nydfsCoveredEntity: true } };
     const noRansom = computeObligations(facts(base), regimes, new Date('2026-11-20T15:00:00Z'));
     expect(rule(noRansom, 'us-nydfs.incident')).toMatchObject({ applies: true, due: '2026-11-23T14:00:00.000Z', clockStart: { fact: 'determination' } });
     expect(rule(noRansom, 'us-nydfs.ransom-payment')).toMatchObject({ applies: false, rationale: ['organisation is nydfsCoveredEntity', 'no ransom_payment recorded'] });
     const paid = computeObligations(facts({ ...base, ransomPaidAt: '2026-11-21T10:00:00Z' }), regimes, new Date('2026-11-21T11:00:00Z'));
     expect(rule(paid, 'us-nydfs.ransom-payment').due).toBe('2026-11-22T10:00:00.000Z');
     expect(rule(paid, 'us-nydfs.ransom-explanation').due).toBe('2026-12-22T04:59:59.999Z');
+  });
+
+  it('SEC: 4 business days from the materiality determination, skipping Thanksgiving', () => {
+    const sec = (over: Partial<ObligationFacts> = {}) =>
+      computeObligations(facts({ org: { ...noFlags, secRegistrant: true }, determinations: [{ name: 'sec.material', at: '2026-11-25T20:00:00Z' }], ...over }), regimes, new Date('2026-11-26T00:00:00Z'));
+    // Determined Wednesday 25 November: Friday 27, Monday 30, Tuesday 1, Wednesday 2 December.
+    expect(rule(sec(), 'us-sec.8k-item-1-05')).toMatchObject({ applies: true, due: '2026-12-03T04:59:59.999Z', clockStart: { fact: 'determination', determination: 'sec.material' } });
+    expect(rule(sec({ determinations: [] }), 'us-sec.8k-item-1-05').applies).toBe(false);
+    expect(rule(sec({ org: noFlags }), 'us-sec.8k-item-1-05').applies).toBe(false);
+  });
+
+  it('New York: residents within 30 days of discovery; consumer reporting agencies above 5,000', () => {
+    const ny = (count: number) => computeObligations(facts({ discoveredAt: '2026-06-01T14:00:00Z', affected: [{ country: 'US', region: 'NY', count }], dataCategories: ['payment_card'] }), regimes, new Date('2026-06-02T00:00:00Z'));
+    expect(rule(ny(10), 'us-ny.residents').due).toBe('2026-07-02T03:59:59.999Z');
+    expect(rule(ny(10), 'us-ny.state-agencies')).toMatchObject({ applies: true, due: null });
+    expect(rule(ny(5000), 'us-ny.consumer-reporting-agencies').applies).toBe(false);
+    expect(rule(ny(5001), 'us-ny.consumer-reporting-agencies').applies).toBe(true);
+  });
+
+  it('Australia: assess within 30 days; eligible breaches as soon as practicable (no instant)', () => {
+    const all = computeObligations(facts({ awareAt: '2026-11-20T00:00:00Z', affected: [{ country: 'AU', region: 'VIC', count: 7 }] }), regimes, new Date('2026-11-21T00:00:00Z'));
+    expect(rule(all, 'au-ndb.assessment').due).toBe('2026-12-20T12:59:59.999Z');
+    expect(rule(all, 'au-ndb.commissioner')).toMatchObject({ applies: true, due: null, dueReason: expect.stringContaining('as soon as practicable') });
+  });
+
+  it('Japan: final report 30 days from awareness, 60 when the purpose may be unlawful; over 1,000 people alone is reportable', () => {
+    const jp = (over: Partial<ObligationFacts> = {}) => computeObligations(facts({ awareAt: '2026-11-20T03:00:00Z', affected: [{ country: 'JP', region: null, count: 1001 }], ...over }), regimes, new Date('2026-11-21T00:00:00Z'));
+    expect(rule(jp(), 'jp-appi.final')).toMatchObject({ applies: true, due: '2026-12-20T14:59:59.999Z' });
+    expect(rule(jp(), 'jp-appi.final-unlawful-purpose').applies).toBe(false);
+    expect(rule(jp({ affected: [{ country: 'JP', region: null, count: 1000 }] }), 'jp-appi.final').applies).toBe(false);
+    const unlawful = jp({ affected: [{ country: 'JP', region: null, count: 2 }], determinations: [{ name: 'appi.unlawful-purpose', at: '2026-11-20T05:00:00Z' }] });
+    expect(rule(unlawful, 'jp-appi.final').applies).toBe(false);
+    expect(rule(unlawful, 'jp-appi.final-unlawful-purpose').due).toBe('2027-01-19T14:59:59.999Z');
   });
 
   it('a drill carries no obligations', () => {

@@ -8,8 +8,6 @@ export interface ObligationFacts {
   awareAt: string | null;
   /** When the breach was known, or should have been known, to anyone in the organisation (HIPAA, California). */
   discoveredAt: string | null;
-  /** When the organisation determined that a reportable breach occurred (NYDFS, PIPEDA). */
-  determinedAt: string | null;
   /** When the assessment of whether the breach is notifiable ended (Singapore). */
   assessmentCompletedAt: string | null;
   ransomPaidAt: string | null;
@@ -19,8 +17,11 @@ export interface ObligationFacts {
   /** encrypted: encrypted with a key that was not compromised. */
   encryption: 'none' | 'encrypted' | 'key_compromised';
   risk: RiskLevel;
-  /** Findings recorded on the incident that rules test by name, e.g. `nis2.significant`. */
-  determinations: readonly string[];
+  /**
+   * Findings recorded on the incident, by name, with when they were made: rules test them
+   * (`nis2.significant`) and some clocks start at one (`sec.material`, `nydfs.reportable`).
+   */
+  determinations: ReadonlyArray<{ name: string; at: string }>;
   org: Readonly<Record<OrgFlag, boolean>>;
   /** Reports made, one per rule at most (the first counts). */
   reports: ReadonlyArray<{ ruleId: string; reportedAt: string; reference: string; reasonsForDelay: string | null }>;
@@ -28,13 +29,19 @@ export interface ObligationFacts {
 
 const riskOrder: Record<RiskLevel, number> = { unlikely: 0, risk: 1, high: 2 };
 
-const clockFact: Record<Exclude<ClockStart, 'prior_report' | 'discovery_year_end'>, keyof ObligationFacts> = {
+const clockFact = {
   awareness: 'awareAt',
   discovery: 'discoveredAt',
-  determination: 'determinedAt',
   assessment_end: 'assessmentCompletedAt',
   ransom_payment: 'ransomPaidAt',
-};
+} as const satisfies Record<Exclude<ClockStart, 'prior_report' | 'discovery_year_end' | 'determination'>, keyof ObligationFacts>;
+
+/** Which recorded fact starts a clock: the kind, plus the rule or finding it names. */
+interface ClockRef {
+  fact: ClockStart;
+  afterRuleId: string | null;
+  determination: string | null;
+}
 
 interface Finding {
   holds: boolean;
@@ -89,11 +96,11 @@ function evaluate(condition: ObligationCondition, regime: Regime, facts: Obligat
     case 'org_flag':
       return { holds: facts.org[condition.flag] === condition.is, why: `organisation is ${facts.org[condition.flag] ? '' : 'not '}${condition.flag}` };
     case 'determination': {
-      const made = facts.determinations.includes(condition.name);
-      return { holds: made, why: made ? `determined ${condition.name}` : `${condition.name} not determined` };
+      const made = facts.determinations.some((d) => d.name === condition.name);
+      return { holds: made === (condition.is ?? true), why: made ? `determined ${condition.name}` : `${condition.name} not determined` };
     }
     case 'fact_recorded': {
-      const at = clockStartInstant(condition.fact, null, facts, regime);
+      const at = clockStartInstant({ fact: condition.fact, afterRuleId: null, determination: null }, facts, regime);
       return { holds: at !== null, why: at !== null ? `${condition.fact} recorded` : `no ${condition.fact} recorded` };
     }
     case 'any': {
@@ -108,20 +115,26 @@ function reportOf(ruleId: string, facts: ObligationFacts) {
   return facts.reports.find((r) => r.ruleId === ruleId) ?? null;
 }
 
-function clockStartInstant(fact: ClockStart, afterRuleId: string | null, facts: ObligationFacts, regime: Regime): Date | null {
+function clockStartInstant(clock: ClockRef, facts: ObligationFacts, regime: Regime): Date | null {
+  const { fact } = clock;
   if (fact === 'prior_report') {
-    const prior = afterRuleId ? reportOf(afterRuleId, facts) : null;
+    const prior = clock.afterRuleId ? reportOf(clock.afterRuleId, facts) : null;
     return prior ? new Date(prior.reportedAt) : null;
   }
+  if (fact === 'determination') {
+    const found = facts.determinations.find((d) => d.name === clock.determination);
+    return found ? new Date(found.at) : null;
+  }
   if (fact === 'discovery_year_end') return facts.discoveredAt ? endOfLocalYear(new Date(facts.discoveredAt), regime.timeZone) : null;
-  const at = facts[clockFact[fact]] as string | null;
+  const at = facts[clockFact[fact]];
   return at ? new Date(at) : null;
 }
 
-function notStartedReason(fact: ClockStart, afterRuleId: string | null): string {
-  if (fact === 'prior_report') return `the clock starts when ${afterRuleId} is reported, and it has not been`;
-  if (fact === 'discovery_year_end') return 'the clock starts at the end of the year of discovery, and no discovery time is recorded';
-  return `the clock starts at ${fact}, and no ${fact} time is recorded`;
+function notStartedReason(clock: ClockRef): string {
+  if (clock.fact === 'prior_report') return `the clock starts when ${clock.afterRuleId} is reported, and it has not been`;
+  if (clock.fact === 'determination') return `the clock starts when ${clock.determination} is determined, and it has not been`;
+  if (clock.fact === 'discovery_year_end') return 'the clock starts at the end of the year of discovery, and no discovery time is recorded';
+  return `the clock starts at ${clock.fact}, and no ${clock.fact} time is recorded`;
 }
 
 function evaluateRule(regime: Regime, rule: ObligationRule, facts: ObligationFacts, inScope: Finding, now: Date): ObligationViewV1 {
@@ -143,14 +156,18 @@ function evaluateRule(regime: Regime, rule: ObligationRule, facts: ObligationFac
     }
   }
 
-  const afterRuleId = rule.deadline.kind === 'period' ? (rule.deadline.afterRuleId ?? null) : null;
-  const startAt = applies ? clockStartInstant(rule.deadline.clockStart, afterRuleId, facts, regime) : null;
+  const clock: ClockRef = {
+    fact: rule.deadline.clockStart,
+    afterRuleId: rule.deadline.kind === 'period' ? (rule.deadline.afterRuleId ?? null) : null,
+    determination: rule.deadline.determination ?? null,
+  };
+  const startAt = applies ? clockStartInstant(clock, facts, regime) : null;
   const period = rule.deadline.kind === 'period' ? { amount: rule.deadline.amount, unit: rule.deadline.unit } : null;
   let due: Date | null = null;
   let dueReason: string | null = null;
   if (!applies) dueReason = 'does not apply';
   else if (rule.deadline.kind === 'none') dueReason = rule.deadline.reason;
-  else if (!startAt) dueReason = notStartedReason(rule.deadline.clockStart, afterRuleId);
+  else if (!startAt) dueReason = notStartedReason(clock);
   else due = periodEnd(startAt, rule.deadline.amount, rule.deadline.unit, regime.timeZone, regime.calendar);
 
   const recorded = applies ? reportOf(rule.id, facts) : null;
@@ -167,7 +184,7 @@ function evaluateRule(regime: Regime, rule: ObligationRule, facts: ObligationFac
     rationale,
     due: due?.toISOString() ?? null,
     dueReason,
-    clockStart: { fact: rule.deadline.clockStart, at: startAt?.toISOString() ?? null, afterRuleId },
+    clockStart: { ...clock, at: startAt?.toISOString() ?? null },
     period,
     timeZone: regime.timeZone,
     noticeContent: rule.noticeContent,

@@ -31,7 +31,6 @@ const californian: ObligationFacts = {
   drill: false,
   awareAt: '2026-03-10T15:00:00Z',
   discoveredAt: '2026-03-10T15:00:00Z',
-  determinedAt: null,
   assessmentCompletedAt: null,
   ransomPaidAt: null,
   affected: [{ country: 'US', region: 'CA', count: 20 }],
@@ -39,7 +38,7 @@ const californian: ObligationFacts = {
   encryption: 'none',
   risk: 'high',
   determinations: [],
-  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false },
+  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false },
   reports: [],
 };
 const residentsDue = (regimes: ReturnType<typeof loadRegimeTable>) => computeObligations(californian, regimes, new Date('2026-03-11T00:00:00Z')).find((o) => o.ruleId === 'us-ca.residents');
@@ -114,6 +113,12 @@ describe('regime table', () => {
     ]);
     expect(errorsOf(() => loadRegimeTable(file({ regimes: { 'us-hipaa': { rules: { 'us-hipaa.media': { conditions: [{ kind: 'affected', min: 10, max: 5, per: 'scope' }] } } } } })))).toEqual([
       { pointer: '/regimes/us-hipaa/rules/us-hipaa.media/conditions/0', message: 'min is above max' },
+    ]);
+  });
+
+  it('requires the finding a determination clock counts from', () => {
+    expect(errorsOf(() => loadRegimeTable(file({ regimes: { 'us-sec': { rules: { 'us-sec.8k-item-1-05': { deadline: { kind: 'period', amount: 4, unit: 'business_days', clockStart: 'determination' } } } } } })))).toEqual([
+      { pointer: '/regimes/us-sec/rules/us-sec.8k-item-1-05/deadline/determination', message: 'name the finding if and only if clockStart is determination' },
     ]);
   });
 

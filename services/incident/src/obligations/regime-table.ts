@@ -110,6 +110,9 @@ export function validateRegimeTable(candidates: readonly unknown[]): { ok: true;
         errors.push({ pointer: `${at}/deadline/afterRuleId`, message: `must name another rule of regime ${regime.id}` });
       }
       if (d.clockStart !== 'prior_report' && after !== undefined) errors.push({ pointer: `${at}/deadline/afterRuleId`, message: 'only for clockStart prior_report' });
+      if ((d.clockStart === 'determination') !== (d.determination !== undefined)) {
+        errors.push({ pointer: `${at}/deadline/determination`, message: 'name the finding if and only if clockStart is determination' });
+      }
       rule.conditions.forEach((cond, i) => {
         const leaves = cond.kind === 'any' ? cond.of : [cond];
         for (const leaf of leaves) {

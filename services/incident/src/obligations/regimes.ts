@@ -1,4 +1,4 @@
-import type { BusinessCalendar, Citation, ObligationCondition, Regime } from '@vigil/contracts';
+import type { BreachDataCategory, BusinessCalendar, Citation, ObligationCondition, Regime } from '@vigil/contracts';
 
 /**
  * The default regime table: every rule is data citing its source, checked against
@@ -100,6 +100,45 @@ const pdpa = (reference: string): Citation => ({ reference, url: PDPA_URL, sourc
 
 const NYDFS_URL = 'https://www.law.cornell.edu/regulations/new-york/23-NYCRR-500.17';
 const nydfs = (reference: string): Citation => ({ reference: `23 NYCRR ${reference}`, url: NYDFS_URL, sources: ['jonesday.com', 'covingtonblogs.com', 'alstonprivacy.com'] });
+
+const ny = (section: string): Citation => ({ reference: `N.Y. Gen. Bus. Law ${section}`, sources: ['jonesday.com', 'covingtonblogs.com', 'alstonprivacy.com'] });
+/** GBL 899-aa(1)(b): personal information with SSN, licence or ID number, account or card number with its code, biometrics, or credentials. */
+const nyPrivateInformation: BreachDataCategory[] = ['government_id', 'financial', 'payment_card', 'biometric', 'credentials', 'health'];
+
+const au = (section: string): Citation => ({ reference: `Privacy Act 1988 (Cth) ${section}`, sources: ['austlii s26WL', 'zoelaw.ai s26WK', 'ato.gov.au s26WQ', 'rulesmate.com.au'] });
+const AU_CONTENT = ['identity and contact details of the entity', 'description of the eligible data breach', 'kinds of information concerned', 'recommended steps for individuals'];
+
+const appi = (reference: string): Citation => ({ reference: `APPI ${reference}`, sources: ['iuris.jp (Rule 8)', 'businesslawyers.jp 1433 and 1434'] });
+const appiReportable: ObligationCondition = {
+  kind: 'any',
+  of: [
+    { kind: 'data_category_any', categories: ['special_category', 'health', 'genetic', 'biometric', 'financial', 'payment_card', 'credentials'] },
+    { kind: 'determination', name: 'appi.unlawful-purpose' },
+    { kind: 'affected', min: 1001, per: 'scope' },
+  ],
+};
+const APPI_CONTENT = [
+  'overview of the incident',
+  'personal data items involved',
+  'number of people affected',
+  'cause',
+  'possible secondary damage',
+  'response to the people affected',
+  'publication status',
+  'measures to prevent recurrence',
+  'other relevant information',
+];
+
+/** Weekends and U.S. federal holidays as observed, 2026-2027 (the SEC's business days). */
+const usFederalBusinessDays: BusinessCalendar = {
+  weekendDays: [0, 6],
+  fixedHolidays: [],
+  easterOffsets: [],
+  dates: [
+    '2026-01-01', '2026-01-19', '2026-02-16', '2026-05-25', '2026-06-19', '2026-07-03', '2026-09-07', '2026-10-12', '2026-11-11', '2026-11-26', '2026-12-25',
+    '2027-01-01', '2027-01-18', '2027-02-15', '2027-05-31', '2027-06-18', '2027-07-05', '2027-09-06', '2027-10-11', '2027-11-11', '2027-11-25', '2027-12-24', '2027-12-31',
+  ],
+};
 
 export const defaultRegimes: readonly Regime[] = [
   {
@@ -444,7 +483,7 @@ export const defaultRegimes: readonly Regime[] = [
     timeZone: 'America/Toronto',
     calendar: weekendsOnly,
     notes: [
-      'Threshold: a real risk of significant harm (record the risk as "high").',
+      'Threshold: a real risk of significant harm (record the risk as "high"). The clock reference is the determination pipeda.breach-occurred.',
       'Also notify organisations or government institutions that can reduce the risk (s. 10.1(6)). Keep a record of every breach for 24 months (s. 10.3, SOR/2018-64 s. 6).',
     ],
     rules: [
@@ -454,7 +493,7 @@ export const defaultRegimes: readonly Regime[] = [
         recipient: 'Office of the Privacy Commissioner of Canada',
         conditions: [highRisk],
         exemptions: [],
-        deadline: { kind: 'none', clockStart: 'determination', reason: 'as soon as feasible after determining that the breach occurred (PIPEDA s. 10.1(2)): no fixed period' },
+        deadline: { kind: 'none', clockStart: 'determination', determination: 'pipeda.breach-occurred', reason: 'as soon as feasible after determining that the breach occurred (PIPEDA s. 10.1(2)): no fixed period' },
         reasonsForDelayRequired: false,
         noticeContent: [
           'circumstances and cause of the breach',
@@ -473,7 +512,7 @@ export const defaultRegimes: readonly Regime[] = [
         recipient: 'affected individuals (directly; indirectly where direct notice is impractical)',
         conditions: [highRisk],
         exemptions: [],
-        deadline: { kind: 'none', clockStart: 'determination', reason: 'as soon as feasible after determining that the breach occurred (PIPEDA s. 10.1(6)): no fixed period' },
+        deadline: { kind: 'none', clockStart: 'determination', determination: 'pipeda.breach-occurred', reason: 'as soon as feasible after determining that the breach occurred (PIPEDA s. 10.1(6)): no fixed period' },
         reasonsForDelayRequired: false,
         noticeContent: [
           'circumstances of the breach',
@@ -563,7 +602,7 @@ export const defaultRegimes: readonly Regime[] = [
         recipient: 'DFS superintendent (DFS portal)',
         conditions: [{ kind: 'determination', name: 'nydfs.reportable' }],
         exemptions: [],
-        deadline: { kind: 'period', amount: 72, unit: 'hours', clockStart: 'determination' },
+        deadline: { kind: 'period', amount: 72, unit: 'hours', clockStart: 'determination', determination: 'nydfs.reportable' },
         reasonsForDelayRequired: false,
         noticeContent: ['information requested in the DFS portal about the incident', 'updates as material changes or new information become known'],
         citation: nydfs('500.17(a)(1)'),
@@ -594,4 +633,186 @@ export const defaultRegimes: readonly Regime[] = [
       },
     ],
   },
+  {
+    id: 'us-ny',
+    name: 'New York GBL 899-aa',
+    authority: 'New York Attorney General, Department of State, State Police and DFS',
+    scope: { kind: 'people', countries: ['US'], regions: ['NY'] },
+    timeZone: 'America/New_York',
+    calendar: weekendsOnly,
+    notes: [
+      'S2659B (21 Dec 2024): 30 days from discovery, DFS added to the regulators. Delay only for law enforcement.',
+      'Keep a determination that a disclosure was inadvertent and unlikely to cause harm for 5 years (u). A copy to the AG within 10 days when over 500 are affected is unconfirmed and not encoded.',
+    ],
+    rules: [
+      {
+        id: 'us-ny.residents',
+        audience: 'individuals',
+        recipient: 'affected New York residents (written, email or telephone notice)',
+        conditions: [{ kind: 'data_category_any', categories: nyPrivateInformation }],
+        exemptions: [{ kind: 'encrypted', citation: ny('899-aa(1)(b), (2)') }],
+        deadline: { kind: 'period', amount: 30, unit: 'calendar_days', clockStart: 'discovery' },
+        reasonsForDelayRequired: false,
+        noticeContent: ["notifier's contact information", 'telephone numbers and websites of state and federal agencies with identity-theft information', 'categories of information acquired or accessed'],
+        citation: ny('899-aa(2), (7) (as amended by S2659B)'),
+      },
+      {
+        id: 'us-ny.state-agencies',
+        audience: 'authority',
+        recipient: 'NY Attorney General, Department of State, Division of State Police and DFS',
+        conditions: [{ kind: 'data_category_any', categories: nyPrivateInformation }],
+        exemptions: [{ kind: 'encrypted', citation: ny('899-aa(1)(b), (2)') }],
+        deadline: { kind: 'none', clockStart: 'discovery', reason: 'with the resident notices: the statute sets no separate period (GBL 899-aa(8)(a))' },
+        reasonsForDelayRequired: false,
+        noticeContent: ['timing, content and distribution of the resident notices', 'approximate number of affected persons', 'a copy of the template notice'],
+        citation: ny('899-aa(8)(a)'),
+      },
+      {
+        id: 'us-ny.consumer-reporting-agencies',
+        audience: 'authority',
+        recipient: 'consumer reporting agencies',
+        conditions: [{ kind: 'data_category_any', categories: nyPrivateInformation }, { kind: 'affected', min: 5001, per: 'scope' }],
+        exemptions: [{ kind: 'encrypted', citation: ny('899-aa(1)(b), (2)') }],
+        deadline: { kind: 'none', clockStart: 'discovery', reason: 'with the resident notices: the statute sets no separate period (GBL 899-aa(8)(b))' },
+        reasonsForDelayRequired: false,
+        noticeContent: ['timing, distribution and content of the notices', 'approximate number of affected persons'],
+        citation: ny('899-aa(8)(b)'),
+      },
+    ],
+  },
+  {
+    id: 'au-ndb',
+    name: 'Australia Notifiable Data Breaches (Privacy Act Part IIIC)',
+    authority: 'Office of the Australian Information Commissioner (OAIC)',
+    scope: { kind: 'people', countries: ['AU'] },
+    timeZone: 'Australia/Sydney',
+    calendar: weekendsOnly,
+    notes: [
+      'Eligible breach: likely to result in serious harm (record the risk as "high"). Remedial action that makes serious harm unlikely ends the duty (s. 26WF); the Commissioner may exempt (s. 26WQ).',
+      'Individuals: all, only those at risk, or publish on the website and publicise when neither is practicable (s. 26WL(2)).',
+    ],
+    rules: [
+      {
+        id: 'au-ndb.assessment',
+        audience: 'internal',
+        recipient: 'the entity (assessment of a suspected eligible breach)',
+        conditions: [],
+        exemptions: [],
+        deadline: { kind: 'period', amount: 30, unit: 'calendar_days', clockStart: 'awareness' },
+        reasonsForDelayRequired: false,
+        noticeContent: ['reasonable and expeditious assessment of whether the breach is eligible'],
+        citation: au('s. 26WH(2)'),
+      },
+      {
+        id: 'au-ndb.commissioner',
+        audience: 'authority',
+        recipient: 'OAIC (statement)',
+        conditions: [highRisk],
+        exemptions: [],
+        deadline: { kind: 'none', clockStart: 'awareness', reason: 'as soon as practicable after becoming aware of an eligible breach (Privacy Act s. 26WK(2)): no fixed period' },
+        reasonsForDelayRequired: false,
+        noticeContent: AU_CONTENT,
+        citation: au('s. 26WK'),
+      },
+      {
+        id: 'au-ndb.individuals',
+        audience: 'individuals',
+        recipient: 'affected individuals (or those at risk; else publication)',
+        conditions: [highRisk],
+        exemptions: [],
+        deadline: { kind: 'none', clockStart: 'awareness', reason: 'as soon as practicable after the statement to the OAIC (Privacy Act s. 26WL(3)): no fixed period' },
+        reasonsForDelayRequired: false,
+        noticeContent: AU_CONTENT,
+        citation: au('s. 26WL'),
+      },
+    ],
+  },
+  {
+    id: 'jp-appi',
+    name: 'Japan APPI Art. 26',
+    authority: 'Personal Information Protection Commission (PPC)',
+    scope: { kind: 'people', countries: ['JP'] },
+    timeZone: 'Asia/Tokyo',
+    calendar: weekendsOnly,
+    notes: [
+      'Reportable: sensitive (special care-required) data, risk of financial damage, a possibly unlawful purpose (record appi.unlawful-purpose), or more than 1,000 people (Enforcement Rules Art. 7).',
+      'How the 30 and 60 days are counted is unconfirmed (u): counted here like other calendar-day periods, from the day after awareness.',
+    ],
+    rules: [
+      {
+        id: 'jp-appi.preliminary',
+        audience: 'authority',
+        recipient: 'PPC',
+        phase: 'preliminary report',
+        conditions: [appiReportable],
+        exemptions: [{ kind: 'encrypted', citation: appi('Enforcement Rules Art. 7 (advanced encryption)') }],
+        deadline: { kind: 'none', clockStart: 'awareness', reason: 'promptly (PPC guidance: about 3-5 days): no fixed period' },
+        reasonsForDelayRequired: false,
+        noticeContent: APPI_CONTENT,
+        citation: appi('Art. 26(1); Enforcement Rules Art. 8(1)'),
+      },
+      {
+        id: 'jp-appi.final',
+        audience: 'authority',
+        recipient: 'PPC',
+        phase: 'final report',
+        conditions: [appiReportable, { kind: 'determination', name: 'appi.unlawful-purpose', is: false }],
+        exemptions: [{ kind: 'encrypted', citation: appi('Enforcement Rules Art. 7 (advanced encryption)') }],
+        deadline: { kind: 'period', amount: 30, unit: 'calendar_days', clockStart: 'awareness' },
+        reasonsForDelayRequired: false,
+        noticeContent: APPI_CONTENT,
+        citation: appi('Art. 26(1); Enforcement Rules Art. 8(2)'),
+      },
+      {
+        id: 'jp-appi.final-unlawful-purpose',
+        audience: 'authority',
+        recipient: 'PPC',
+        phase: 'final report',
+        conditions: [{ kind: 'determination', name: 'appi.unlawful-purpose' }],
+        exemptions: [{ kind: 'encrypted', citation: appi('Enforcement Rules Art. 7 (advanced encryption)') }],
+        deadline: { kind: 'period', amount: 60, unit: 'calendar_days', clockStart: 'awareness' },
+        reasonsForDelayRequired: false,
+        noticeContent: APPI_CONTENT,
+        citation: appi('Art. 26(1); Enforcement Rules Art. 8(2)'),
+      },
+      {
+        id: 'jp-appi.individuals',
+        audience: 'individuals',
+        recipient: 'affected individuals (or public notice or a contact desk where impracticable)',
+        conditions: [appiReportable],
+        exemptions: [{ kind: 'encrypted', citation: appi('Enforcement Rules Art. 7 (advanced encryption)') }],
+        deadline: { kind: 'none', clockStart: 'awareness', reason: 'promptly, as the circumstances permit (APPI Art. 26(2)): no fixed period' },
+        reasonsForDelayRequired: false,
+        noticeContent: ['overview of the incident', 'personal data items involved', 'cause', 'possible secondary damage', 'other relevant information'],
+        citation: appi('Art. 26(2); Enforcement Rules Art. 10'),
+      },
+    ],
+  },
+  {
+    id: 'us-sec',
+    name: 'SEC Form 8-K Item 1.05',
+    authority: 'U.S. Securities and Exchange Commission',
+    scope: { kind: 'entity', flag: 'secRegistrant' },
+    timeZone: 'America/New_York',
+    calendar: usFederalBusinessDays,
+    notes: [
+      'The clock starts when the incident is determined material (record sec.material); the determination itself is due without unreasonable delay after discovery.',
+      'The U.S. Attorney General may delay disclosure by 30 days, extendable. Information not yet known is said so and added by 8-K/A within 4 business days of becoming available.',
+      'Business days skip weekends and the federal holidays listed under calendar.dates (2026-2027): extend the list each year.',
+    ],
+    rules: [
+      {
+        id: 'us-sec.8k-item-1-05',
+        audience: 'authority',
+        recipient: 'SEC (Form 8-K, Item 1.05)',
+        conditions: [{ kind: 'determination', name: 'sec.material' }],
+        exemptions: [],
+        deadline: { kind: 'period', amount: 4, unit: 'business_days', clockStart: 'determination', determination: 'sec.material' },
+        reasonsForDelayRequired: false,
+        noticeContent: ['material aspects of the nature, scope and timing of the incident', 'material impact or reasonably likely material impact, including on financial condition and results of operations'],
+        citation: { reference: 'Form 8-K Item 1.05 and General Instruction B.1 (Release 33-11216)', url: 'https://www.sec.gov/rules/final/2023/33-11216.pdf', sources: ['breachdocket.com', 'cooleypubco.com', 'kpmg.com'] },
+      },
+    ],
+  },
 ];
+
