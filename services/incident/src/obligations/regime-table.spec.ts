@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regimeListV1 } from '@vigil/contracts';
@@ -47,6 +47,12 @@ describe('regime table', () => {
   it('the defaults pass their own validation and the GET /v1/regimes contract', () => {
     expect(validateRegimeTable(defaultRegimes)).toMatchObject({ ok: true });
     expect(regimeListV1.safeParse({ regimes: loadRegimeTable() }).success).toBe(true);
+  });
+
+  it('docs/obligations.md lists every default rule with its citation', () => {
+    const doc = readFileSync(join(__dirname, '../../../../docs/obligations.md'), 'utf8');
+    const missing = defaultRegimes.flatMap((r) => r.rules).filter((rule) => !doc.split('\n').some((line) => line.includes(`\`${rule.id}\``) && line.includes(rule.citation.reference)));
+    expect(missing.map((r) => r.id)).toEqual([]);
   });
 
   it('an override file replaces one deadline and keeps everything else', () => {

@@ -54,7 +54,7 @@ const nis2Significant: ObligationCondition = { kind: 'determination', name: 'nis
 
 const ph = (reference: string): Citation => ({ reference: `NPC Circular 16-03 ${reference}`, sources: ['legalresource.ph (IRR ss. 38-39)', 'alburolaw.com', 'NPC Advisory 2026-02 (16-03 still applies)'] });
 const phConditions: ObligationCondition[] = [
-  { kind: 'data_category_any', categories: ['health', 'government_id', 'financial', 'payment_card', 'credentials', 'special_category', 'biometric', 'genetic', 'minors'] },
+  { kind: 'data_category_any', categories: ['health', 'government_id', 'financial', 'payment_card', 'credentials', 'special_category', 'biometric', 'genetic'] },
   highRisk,
 ];
 const PH_CONTENT = ['nature of the breach', 'personal data involved', 'measures taken to address the breach', 'measures to reduce harm', 'PIC representatives and contact details', 'assistance offered to data subjects'];
