@@ -1,4 +1,4 @@
-import type { BreachDataCategory, ClockStart, ObligationCondition, ObligationRule, ObligationViewV1, OrgFlag, Regime, RiskLevel } from '@vigil/contracts';
+import type { BreachDataCategory, ClockStart, ObligationCondition, ObligationRule, ObligationViewV1, OrgFlag, Regime, RegimeScope, RiskLevel } from '@vigil/contracts';
 import { endOfLocalYear, periodEnd } from './calendar';
 
 /** What the engine needs to know about an incident. Instants are ISO 8601 strings. */
@@ -54,9 +54,7 @@ function peopleInScope(regime: Regime, facts: ObligationFacts): ObligationFacts[
   return facts.affected.filter((a) => scope.countries.includes(a.country) && (!scope.regions || (a.region !== null && scope.regions.includes(a.region))));
 }
 
-function describeScope(regime: Regime): string {
-  const scope = regime.scope;
-  if (scope.kind === 'entity') return `organisations flagged ${scope.flag}`;
+function describePeopleScope(scope: Extract<RegimeScope, { kind: 'people' }>): string {
   const where = scope.regions ? scope.regions.map((r) => `${scope.countries.join('/')}-${r}`).join(', ') : scope.countries.length > 3 ? `${scope.countries.length} countries` : scope.countries.join(', ');
   return `people in ${where}`;
 }
@@ -204,11 +202,14 @@ function evaluateRule(regime: Regime, rule: ObligationRule, facts: ObligationFac
 export function computeObligations(facts: ObligationFacts, regimes: readonly Regime[], now: Date): ObligationViewV1[] {
   if (facts.drill) return [];
   return regimes.flatMap((regime) => {
-    const scope = regime.scope;
-    const inScope: Finding =
-      scope.kind === 'entity'
-        ? { holds: facts.org[scope.flag], why: `organisation is ${facts.org[scope.flag] ? '' : 'not '}${scope.flag}` }
-        : ((n) => ({ holds: n > 0, why: `${n} affected among ${describeScope(regime)}` }))(sum(peopleInScope(regime, facts)));
+    const inScope = scopeFinding(regime, facts);
     return regime.rules.map((rule) => evaluateRule(regime, rule, facts, inScope, now));
   });
+}
+
+function scopeFinding(regime: Regime, facts: ObligationFacts): Finding {
+  const scope = regime.scope;
+  if (scope.kind === 'entity') return { holds: facts.org[scope.flag], why: `organisation is ${facts.org[scope.flag] ? '' : 'not '}${scope.flag}` };
+  const n = sum(peopleInScope(regime, facts));
+  return { holds: n > 0, why: `${n} affected among ${describePeopleScope(scope)}` };
 }
