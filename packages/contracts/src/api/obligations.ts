@@ -63,7 +63,7 @@ export const citationSchema = z
   .strict();
 export type Citation = z.infer<typeof citationSchema>;
 
-const leafConditionSchema = z.discriminatedUnion('kind', [
+const leafConditions = [
   z.object({ kind: z.literal('risk'), atLeast: riskLevelSchema }).strict(),
   z
     .object({
@@ -84,8 +84,13 @@ const leafConditionSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('fact_recorded'), fact: clockStartSchema }).strict(),
+] as const;
+const leafConditionSchema = z.discriminatedUnion('kind', [...leafConditions]);
+// One discriminated union (not a union of unions), so an error points into the condition it is in.
+export const obligationConditionSchema = z.discriminatedUnion('kind', [
+  ...leafConditions,
+  z.object({ kind: z.literal('any'), of: z.array(leafConditionSchema).min(2).describe('holds when one of these holds') }).strict(),
 ]);
-export const obligationConditionSchema = z.union([leafConditionSchema, z.object({ kind: z.literal('any'), of: z.array(leafConditionSchema).min(2) }).strict()]);
 export type ObligationCondition = z.infer<typeof obligationConditionSchema>;
 
 /** What lifts a duty that would otherwise apply. */
