@@ -47,7 +47,16 @@ export const breachDataCategorySchema = z.enum([
 export type BreachDataCategory = z.infer<typeof breachDataCategorySchema>;
 
 /** Boolean facts about the organisation that decide whether an entity-scoped regime binds it. */
-export const orgFlagSchema = z.enum(['hipaaCoveredEntity', 'nydfsCoveredEntity', 'nis2Entity', 'trustServiceProvider', 'brazilSmallAgent', 'secRegistrant']);
+export const orgFlagSchema = z.enum([
+  'hipaaCoveredEntity',
+  'nydfsCoveredEntity',
+  'nis2Entity',
+  'trustServiceProvider',
+  'brazilSmallAgent',
+  'secRegistrant',
+  'eeaEstablished',
+  'ukEstablished',
+]);
 export type OrgFlag = z.infer<typeof orgFlagSchema>;
 
 const identifier = z.string().regex(/^[a-z0-9]+(?:[-.][a-z0-9]+)*$/, 'lower-case words joined by - or .');
@@ -158,6 +167,7 @@ export const regimeScopeSchema = z.discriminatedUnion('kind', [
       kind: z.literal('people'),
       countries: z.array(countryCode).min(1),
       regions: z.array(regionCode).optional().describe('only these regions of the countries'),
+      establishedFlag: orgFlagSchema.optional().describe('an organisation with this flag is covered for everyone it affects, wherever they live (GDPR Art. 3(1))'),
     })
     .strict()
     .describe('applies when affected people live here'),

@@ -21,7 +21,7 @@ const facts = (over: Partial<ObligationFacts> = {}): ObligationFacts => ({
   encryption: 'none',
   risk: 'high',
   determinations: [],
-  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false },
+  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false, eeaEstablished: false, ukEstablished: false },
   reports: [],
   ...over,
 });

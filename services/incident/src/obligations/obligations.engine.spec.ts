@@ -4,7 +4,7 @@ import { obligationReportProblems } from './obligation-report';
 import { loadRegimeTable } from './regime-table';
 
 const regimes = loadRegimeTable();
-const noFlags = { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false };
+const noFlags = { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false, eeaEstablished: false, ukEstablished: false };
 
 function facts(over: Partial<ObligationFacts> = {}): ObligationFacts {
   return {
@@ -65,6 +65,14 @@ describe('computeObligations', () => {
     const risk = computeObligations(eu({ risk: 'risk' }), regimes, new Date(fridayBrussels));
     expect(rule(risk, 'eu-gdpr.art33.authority').applies).toBe(true);
     expect(rule(risk, 'eu-gdpr.art34.individuals').applies).toBe(false);
+  });
+
+  it('EU-established organisation: GDPR covers everyone it affects, wherever they live (Art. 3(1))', () => {
+    const americans = eu({ affected: [{ country: 'US', region: 'TX', count: 12 }] });
+    expect(rule(computeObligations(americans, regimes, new Date(fridayBrussels)), 'eu-gdpr.art33.authority').applies).toBe(false);
+    const established = computeObligations({ ...americans, org: { ...noFlags, eeaEstablished: true } }, regimes, new Date(fridayBrussels));
+    expect(rule(established, 'eu-gdpr.art33.authority')).toMatchObject({ applies: true, due: '2026-11-23T16:00:00.000Z', rationale: ['organisation is eeaEstablished: all 12 affected count, wherever they live', 'risk is high (needs risk or above)'] });
+    expect(rule(established, 'uk-gdpr.art33.ico').applies).toBe(false);
   });
 
   it('EU late: past Monday 17:00 with no report the authority obligation is late and the report owes reasons for the delay', () => {

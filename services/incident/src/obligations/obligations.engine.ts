@@ -50,7 +50,7 @@ interface Finding {
 
 function peopleInScope(regime: Regime, facts: ObligationFacts): ObligationFacts['affected'] {
   const scope = regime.scope;
-  if (scope.kind === 'entity') return facts.affected;
+  if (scope.kind === 'entity' || (scope.establishedFlag && facts.org[scope.establishedFlag])) return facts.affected;
   return facts.affected.filter((a) => scope.countries.includes(a.country) && (!scope.regions || (a.region !== null && scope.regions.includes(a.region))));
 }
 
@@ -211,5 +211,6 @@ function scopeFinding(regime: Regime, facts: ObligationFacts): Finding {
   const scope = regime.scope;
   if (scope.kind === 'entity') return { holds: facts.org[scope.flag], why: `organisation is ${facts.org[scope.flag] ? '' : 'not '}${scope.flag}` };
   const n = sum(peopleInScope(regime, facts));
+  if (scope.establishedFlag && facts.org[scope.establishedFlag]) return { holds: n > 0, why: `organisation is ${scope.establishedFlag}: all ${n} affected count, wherever they live` };
   return { holds: n > 0, why: `${n} affected among ${describePeopleScope(scope)}` };
 }

@@ -38,7 +38,7 @@ const californian: ObligationFacts = {
   encryption: 'none',
   risk: 'high',
   determinations: [],
-  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false },
+  org: { hipaaCoveredEntity: false, nydfsCoveredEntity: false, nis2Entity: false, trustServiceProvider: false, brazilSmallAgent: false, secRegistrant: false, eeaEstablished: false, ukEstablished: false },
   reports: [],
 };
 const residentsDue = (regimes: ReturnType<typeof loadRegimeTable>) => computeObligations(californian, regimes, new Date('2026-03-11T00:00:00Z')).find((o) => o.ruleId === 'us-ca.residents');
