@@ -26,10 +26,31 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
-/** Wall-clock fields of an instant in a zone. */
-function wallClock(instant: Date, timeZone: string): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(instant).map((p) => [p.type, p.value]));
-  return { year: +parts.year!, month: +parts.month!, day: +parts.day!, hour: +parts.hour!, minute: +parts.minute!, second: +parts.second! };
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+// formatToParts costs ~12 µs and an incident's deadlines ask about the same few instants again and
+// again (every day-counted rule starts from the same awareness or discovery): remember recent answers.
+const wallClocks = new Map<string, WallClock>();
+const WALL_CLOCK_CACHE_SIZE = 10_000;
+
+/** Wall-clock fields of an instant in a zone (to the second). */
+function wallClock(instant: Date, timeZone: string): WallClock {
+  const key = `${timeZone}|${Math.floor(instant.getTime() / 1000)}`;
+  let w = wallClocks.get(key);
+  if (!w) {
+    const parts = Object.fromEntries(formatter(timeZone).formatToParts(instant).map((p) => [p.type, p.value]));
+    w = { year: +parts.year!, month: +parts.month!, day: +parts.day!, hour: +parts.hour!, minute: +parts.minute!, second: +parts.second! };
+    if (wallClocks.size >= WALL_CLOCK_CACHE_SIZE) wallClocks.clear();
+    wallClocks.set(key, w);
+  }
+  return w;
 }
 
 /** The zone's offset from UTC at an instant, in ms (east positive). */
