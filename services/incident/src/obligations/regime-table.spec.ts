@@ -105,6 +105,10 @@ describe('regime table', () => {
     expect(errorsOf(() => loadRegimeTable(file({ regimes: { 'br-lgpd': { timeZone: 'America/Atlantis' } } })))).toEqual([{ pointer: '/regimes/br-lgpd/timeZone', message: "unknown IANA time zone 'America/Atlantis'" }]);
     expect(errorsOf(() => loadRegimeTable(file({ regimes: { 'us-ca': { colour: 'blue' } } })))[0]).toMatchObject({ pointer: '/regimes/us-ca' });
     expect(errorsOf(() => loadRegimeTable(file('{ "regimes": ')))).toEqual([{ pointer: '/', message: expect.stringContaining('cannot read as JSON') }]);
+    expect(errorsOf(() => loadRegimeTable(file({ regimes: { 'eu-nis': null, 'us-ca': { rules: { 'us-ca.resident': null } } } })))).toEqual([
+      { pointer: '/regimes/eu-nis', message: 'no default regime eu-nis to remove' },
+      { pointer: '/regimes/us-ca/rules/us-ca.resident', message: 'no default rule us-ca.resident in us-ca to remove' },
+    ]);
   });
 
   it('rejects a table whose rules no longer fit together', () => {

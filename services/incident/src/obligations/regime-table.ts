@@ -49,14 +49,14 @@ export function mergeRegimes(defaults: readonly Regime[], override: RegimeOverri
   const mergeRules = (rules: readonly ObligationRule[], patch: Record<string, unknown> | undefined) => {
     const out: unknown[] = [];
     for (const rule of rules) {
-      if (!patch || !(rule.id in patch)) out.push(rule);
+      if (!patch || !Object.hasOwn(patch, rule.id)) out.push(rule);
       else if (patch[rule.id] !== null) out.push({ ...rule, ...(patch[rule.id] as object) });
     }
     for (const [id, p] of Object.entries(patch ?? {})) if (p !== null && !rules.some((r) => r.id === id)) out.push({ id, ...(p as object) });
     return out;
   };
   for (const regime of defaults) {
-    if (!(regime.id in patches)) merged.push(regime);
+    if (!Object.hasOwn(patches, regime.id)) merged.push(regime);
     else if (patches[regime.id] !== null) {
       const { rules, ...fields } = patches[regime.id]!;
       merged.push({ ...regime, ...fields, rules: mergeRules(regime.rules, rules) });
@@ -68,6 +68,21 @@ export function mergeRegimes(defaults: readonly Regime[], override: RegimeOverri
     merged.push({ id, ...fields, rules: mergeRules([], rules) });
   }
   return merged;
+}
+
+/** A `null` must remove something: removing an id the defaults lack is a typo that would change nothing. */
+function strayRemovals(defaults: readonly Regime[], override: RegimeOverrideFile): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [regimeId, patch] of Object.entries(override.regimes)) {
+    const regime = defaults.find((r) => r.id === regimeId);
+    if (patch === null && !regime) errors.push({ pointer: toJsonPointer(['regimes', regimeId]), message: `no default regime ${regimeId} to remove` });
+    for (const [ruleId, rulePatch] of Object.entries(patch?.rules ?? {})) {
+      if (rulePatch === null && !regime?.rules.some((r) => r.id === ruleId)) {
+        errors.push({ pointer: toJsonPointer(['regimes', regimeId, 'rules', ruleId]), message: `no default rule ${ruleId} in ${regimeId} to remove` });
+      }
+    }
+  }
+  return errors;
 }
 
 /**
@@ -143,6 +158,8 @@ export function loadRegimeTable(overrideFile?: string, defaults: readonly Regime
   }
   const file = regimeOverrideFileSchema.safeParse(json);
   if (!file.success) throw new RegimeTableError(overrideFile, zodErrors(file.error));
+  const stray = strayRemovals(defaults, file.data);
+  if (stray.length) throw new RegimeTableError(overrideFile, stray);
   const merged = validateRegimeTable(mergeRegimes(defaults, file.data));
   if (!merged.ok) throw new RegimeTableError(overrideFile, merged.errors);
   return merged.regimes;
