@@ -30,3 +30,5 @@ export * from './api/api-keys';
 export * from './incidents/lifecycle';
 export * from './incidents/facts';
 export * from './incidents/commands';
+export * from './api/obligations';
+export * from './events/obligations';
