@@ -27,7 +27,7 @@ export const riskLevelSchema = z.enum(['unlikely', 'risk', 'high']);
 export type RiskLevel = z.infer<typeof riskLevelSchema>;
 
 /** Kinds of personal data a breach exposed, as the regimes' triggers name them. */
-export const breachDataCategorySchema = z.enum([
+export const regimeDataCategorySchema = z.enum([
   'name',
   'contact',
   'government_id',
@@ -44,7 +44,7 @@ export const breachDataCategorySchema = z.enum([
   'location',
   'other',
 ]);
-export type BreachDataCategory = z.infer<typeof breachDataCategorySchema>;
+export type RegimeDataCategory = z.infer<typeof regimeDataCategorySchema>;
 
 /** Boolean facts about the organisation that decide whether an entity-scoped regime binds it. */
 export const orgFlagSchema = z.enum([
@@ -83,7 +83,7 @@ const leafConditions = [
       country: countryCode.optional().describe('count only people of this country'),
     })
     .strict(),
-  z.object({ kind: z.literal('data_category_any'), categories: z.array(breachDataCategorySchema).min(1) }).strict(),
+  z.object({ kind: z.literal('data_category_any'), categories: z.array(regimeDataCategorySchema).min(1) }).strict(),
   z.object({ kind: z.literal('org_flag'), flag: orgFlagSchema, is: z.boolean() }).strict(),
   z
     .object({
@@ -259,4 +259,44 @@ export const regimesListQueryV1 = defineQuery({
   version: 1,
   request: z.object({}),
   reply: z.union([regimeListV1, queryErrorReplySchema]),
+});
+
+/** An organisation's compliance profile: which entity-scoped regimes bind it (all false until set). */
+export const complianceProfileV1 = z
+  .object({ flags: z.object(Object.fromEntries(orgFlagSchema.options.map((f) => [f, z.boolean()])) as Record<OrgFlag, z.ZodBoolean>).strict() })
+  .describe('GET/PUT /v1/compliance-profile');
+export type ComplianceProfileV1 = z.infer<typeof complianceProfileV1>;
+/** PUT /v1/compliance-profile: the flags to change; the others keep their value. */
+export const complianceProfileBodyV1 = z
+  .object({ flags: z.object(Object.fromEntries(orgFlagSchema.options.map((f) => [f, z.boolean().optional()])) as Record<OrgFlag, z.ZodOptional<z.ZodBoolean>>).strict() })
+  .strict();
+export type ComplianceProfileBodyV1 = z.infer<typeof complianceProfileBodyV1>;
+
+const commandError = z.object({
+  error: z.enum(['bad-request', 'not-found', 'conflict', 'unprocessable']),
+  detail: z.string(),
+  errors: z.array(z.object({ pointer: z.string(), message: z.string() })).optional(),
+});
+const obligationActor = z.object({ type: z.enum(['api-key', 'service']), id: z.string().min(1).max(128) }).strict();
+
+/** gateway -> incident: record a report made under one obligation rule; answers the incident's obligations after it. */
+export const obligationReportCommandV1 = defineQuery({
+  name: 'incident.obligation-report',
+  version: 1,
+  request: z.object({ orgId: z.uuid(), ref: z.string().min(1).max(64), actor: obligationActor, body: obligationReportRequestV1 }),
+  reply: z.union([z.object({ obligations: incidentObligationsV1 }), commandError]),
+});
+
+export const complianceProfileGetQueryV1 = defineQuery({
+  name: 'incident.compliance-profile.get',
+  version: 1,
+  request: z.object({ orgId: z.uuid() }),
+  reply: z.union([z.object({ profile: complianceProfileV1 }), queryErrorReplySchema]),
+});
+
+export const complianceProfilePutCommandV1 = defineQuery({
+  name: 'incident.compliance-profile.put',
+  version: 1,
+  request: z.object({ orgId: z.uuid(), body: complianceProfileBodyV1 }),
+  reply: z.union([z.object({ profile: complianceProfileV1 }), commandError]),
 });

@@ -1,4 +1,4 @@
-import type { BreachDataCategory, ClockStart, ObligationCondition, ObligationRule, ObligationViewV1, OrgFlag, Regime, RegimeScope, RiskLevel } from '@vigil/contracts';
+import type { RegimeDataCategory, ClockStart, ObligationCondition, ObligationRule, ObligationViewV1, OrgFlag, Regime, RegimeScope, RiskLevel } from '@vigil/contracts';
 import { endOfLocalYear, periodEnd } from './calendar';
 
 /** What the engine needs to know about an incident. Instants are ISO 8601 strings. */
@@ -13,7 +13,7 @@ export interface ObligationFacts {
   ransomPaidAt: string | null;
   /** Affected people per jurisdiction: ISO 3166-1 country and, where known, subdivision (e.g. US + CA). */
   affected: ReadonlyArray<{ country: string; region: string | null; count: number }>;
-  dataCategories: readonly BreachDataCategory[];
+  dataCategories: readonly RegimeDataCategory[];
   /** encrypted: encrypted with a key that was not compromised. */
   encryption: 'none' | 'encrypted' | 'key_compromised';
   risk: RiskLevel;

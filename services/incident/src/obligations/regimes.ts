@@ -1,4 +1,4 @@
-import type { BreachDataCategory, BusinessCalendar, Citation, ObligationCondition, Regime } from '@vigil/contracts';
+import type { RegimeDataCategory, BusinessCalendar, Citation, ObligationCondition, Regime } from '@vigil/contracts';
 
 /**
  * The default regime table: every rule is data citing its source, checked against
@@ -103,7 +103,7 @@ const nydfs = (reference: string): Citation => ({ reference: `23 NYCRR ${referen
 
 const ny = (section: string): Citation => ({ reference: `N.Y. Gen. Bus. Law ${section}`, sources: ['jonesday.com', 'covingtonblogs.com', 'alstonprivacy.com'] });
 /** GBL 899-aa(1)(b): personal information with SSN, licence or ID number, account or card number with its code, biometrics, or credentials. */
-const nyPrivateInformation: BreachDataCategory[] = ['government_id', 'financial', 'payment_card', 'biometric', 'credentials', 'health'];
+const nyPrivateInformation: RegimeDataCategory[] = ['government_id', 'financial', 'payment_card', 'biometric', 'credentials', 'health'];
 
 const au = (section: string): Citation => ({ reference: `Privacy Act 1988 (Cth) ${section}`, sources: ['austlii s26WL', 'zoelaw.ai s26WK', 'ato.gov.au s26WQ', 'rulesmate.com.au'] });
 const AU_CONTENT = ['identity and contact details of the entity', 'description of the eligible data breach', 'kinds of information concerned', 'recommended steps for individuals'];
