@@ -2,6 +2,7 @@ import type { EventDefinition } from './registry';
 import { loginFailedV1, loginSucceededV1 } from './events/login';
 import { detectionTriggeredV1 } from './events/detection';
 import { incidentChangeEvents, incidentCreatedV1 } from './events/incident';
+import { incidentDeadlineApproachingV1, incidentDeadlineMissedV1 } from './events/obligations';
 import { orgCreatedV1 } from './events/org';
 import { adminActionV1 } from './events/admin';
 import { dataExportV1 } from './events/data';
@@ -26,7 +27,17 @@ export const producerEventDefinitions: readonly EventDefinition[] = [
 ];
 
 /** Every contract Vigil knows, keyed by dataschema: the producer events and Vigil's own. */
-export const eventCatalog: readonly EventDefinition[] = [...producerEventDefinitions, detectionTriggeredV1, incidentCreatedV1, ...incidentChangeEvents, orgCreatedV1, decisionCreatedV1, decisionRevokedV1];
+export const eventCatalog: readonly EventDefinition[] = [
+  ...producerEventDefinitions,
+  detectionTriggeredV1,
+  incidentCreatedV1,
+  ...incidentChangeEvents,
+  incidentDeadlineApproachingV1,
+  incidentDeadlineMissedV1,
+  orgCreatedV1,
+  decisionCreatedV1,
+  decisionRevokedV1,
+];
 
 const byDataschema = new Map(eventCatalog.map((d) => [d.dataschema, d]));
 const latestByType = new Map<string, EventDefinition>();

@@ -35,3 +35,5 @@ export * from './api/decisions';
 export * from './incidents/lifecycle';
 export * from './incidents/facts';
 export * from './incidents/commands';
+export * from './api/obligations';
+export * from './events/obligations';

@@ -14,6 +14,7 @@ import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
 import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { ObligationsController } from './obligations/obligations.controller';
 import { AffectedPeopleImporter, CsvBodies } from './incidents/affected-people-import';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
@@ -36,7 +37,20 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, DecisionsController, DecisionStreamController, WatchlistController, OpenApiController, DocsController],
+  controllers: [
+    EventsController,
+    EventsVerifyController,
+    IncidentsController,
+    ObligationsController,
+    ReportsController,
+    DeadLettersController,
+    ApiKeysController,
+    DecisionsController,
+    DecisionStreamController,
+    WatchlistController,
+    OpenApiController,
+    DocsController,
+  ],
   providers: [
     OrgRepository,
     ApiKeyRepository,

@@ -7,6 +7,8 @@ import { IncidentHandlers } from './incidents/incident.handlers';
 import { IncidentQueriesController } from './incidents/incident-queries.controller';
 import { IncidentService } from './incidents/incident.service';
 import { TimelineVerifier } from './timeline/timeline-verifier';
+import { DeadlineMonitor, ObligationsController } from './obligations/obligations.controller';
+import { ObligationsService } from './obligations/obligations.service';
 
 export const incidentService = {
   service: 'incident',
@@ -17,6 +19,6 @@ export const incidentService = {
 } as const;
 
 export const AppModule = serviceModule<IncidentConfig>(incidentService, {
-  controllers: [IncidentQueriesController],
-  providers: [IncidentRepository, IncidentService, IncidentHandlers, TimelineVerifier],
+  controllers: [IncidentQueriesController, ObligationsController],
+  providers: [IncidentRepository, IncidentService, IncidentHandlers, TimelineVerifier, ObligationsService, DeadlineMonitor],
 });

@@ -36,7 +36,7 @@ import { AffectedPeopleImporter, CSV_MEDIA_TYPE, type ImportOutcome } from './af
 const REF = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|INC-\d{8}-\d{4,})$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function checkedRef(ref: string): string {
+export function checkedRef(ref: string): string {
   if (!REF.test(ref)) {
     throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'incident reference must be a UUID or an incident number like INC-20261123-0001', errors: [{ pointer: '/ref', message: 'not a UUID or incident number' }] });
   }
@@ -44,7 +44,7 @@ function checkedRef(ref: string): string {
 }
 
 /** Reads a body with its contract; what PostgreSQL could not store (U+0000, lone surrogates) is refused here too. */
-function checkedBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+export function checkedBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const unstorable = unstorableValues(body);
   if (unstorable.length) throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'the body holds values that cannot be stored', errors: unstorable });
   const r = schema.safeParse(body ?? {});
@@ -52,7 +52,7 @@ function checkedBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> 
   return r.data as z.infer<S>;
 }
 
-const actorOf = (req: AuthenticatedRequest): Actor => ({ type: 'api-key', id: req.principal.apiKeyId });
+export const actorOf = (req: AuthenticatedRequest): Actor => ({ type: 'api-key', id: req.principal.apiKeyId });
 
 /**
  * The incident API. Every call is answered by the incident service over core NATS request/reply

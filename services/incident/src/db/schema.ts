@@ -122,7 +122,39 @@ export interface IncidentTasksTable {
   completed_by: Json<ActorJson | null>;
 }
 
+/** Which entity-scoped regimes bind the organisation (HIPAA covered entity, NIS2 entity, …). */
+export interface OrgComplianceProfilesTable {
+  org_id: string;
+  flags: Json<Record<string, boolean>>;
+  updated_at: Generated<Date>;
+}
+
+/** An obligation met: the report made under one rule of a regime, with the recipient's reference. */
+export interface ObligationReportsTable {
+  incident_id: string;
+  org_id: string;
+  rule_id: string;
+  reported_at: Date;
+  reference: string;
+  reasons_for_delay: string | null;
+  recorded_at: Generated<Date>;
+  recorded_by: Json<ActorJson>;
+}
+
+/** Deadline warnings and misses already queued, by event id: each leaves once. */
+export interface DeadlineNoticesTable {
+  event_id: string;
+  incident_id: string;
+  org_id: string;
+  kind: string;
+  rule_id: string;
+  queued_at: Generated<Date>;
+}
+
 export interface IncidentDatabase extends MessagingTables {
+  org_compliance_profiles: OrgComplianceProfilesTable;
+  obligation_reports: ObligationReportsTable;
+  deadline_notices: DeadlineNoticesTable;
   incidents: IncidentsTable;
   incident_counters: IncidentCountersTable;
   incident_timeline: IncidentTimelineTable;
