@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import {
   API_KEY_SCOPES,
+  complianceProfileBodyV1,
+  complianceProfileV1,
+  incidentObligationsV1,
+  obligationReportRequestV1,
+  regimeListV1,
   MAX_BATCH_EVENTS,
   apiKeyCreatedV1,
   apiKeyCreateRequestV1,
@@ -116,6 +121,8 @@ export function buildOpenApiDocument() {
     IncidentNoteRequest: noteBodyV1,
     AffectedPeopleRequest: affectedPeopleBodyV1,
     TaskUpdateRequest: taskUpdateBodyV1,
+    ObligationReportRequest: obligationReportRequestV1,
+    ComplianceProfileRequest: complianceProfileBodyV1,
   });
   const responseSchemas = components('output', {
     FieldError: fieldErrorSchema,
@@ -133,6 +140,9 @@ export function buildOpenApiDocument() {
     ApiKeyList: apiKeyListV1,
     ChainVerification: chainVerificationV1,
     ...decisionResponseSchemas,
+    IncidentObligations: incidentObligationsV1,
+    RegimeList: regimeListV1,
+    ComplianceProfile: complianceProfileV1,
   });
   // Incident filters are transformed after parsing (comma lists): describe what the caller sends.
   const queryParameters = (shape: Record<string, z.ZodType>, io: 'input' | 'output') =>
@@ -283,6 +293,46 @@ export function buildOpenApiDocument() {
             '404': problemResponse('no such incident in this organisation'),
             ...queryProblems('incident'),
           },
+        },
+      },
+      '/v1/incidents/{ref}/obligations': {
+        get: {
+          summary: "The incident's regulatory obligations",
+          description: 'Per regime and audience: whether it applies and why, the due instant (or null with the reason), the clock start used, the notice content, status and the citation. Drills have none.',
+          parameters: [incidentRef],
+          responses: {
+            '200': ok('the obligations, computed now', 'IncidentObligations'),
+            '400': problemResponse('not a UUID or incident number'),
+            ...authProblems('incidents:read'),
+            '404': problemResponse('no such incident in this organisation'),
+            ...queryProblems('incident'),
+          },
+        },
+      },
+      '/v1/incidents/{ref}/obligations/reports': {
+        post: {
+          summary: 'Record a report made under one obligation rule (e.g. to the authority, with its reference)',
+          description: 'Checked against the obligation as it stands: a late report under a rule that asks for them (GDPR Art. 33(1)) needs `reasonsForDelay`. Written to the timeline.',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('ObligationReportRequest')) },
+          responses: incidentCommandResponses({ '201': ok('the obligations after the report', 'IncidentObligations') }),
+        },
+      },
+      '/v1/regimes': {
+        get: {
+          summary: 'The regime and rule table in force (defaults merged with the deployment override)',
+          responses: { '200': ok('every regime with its rules and citations', 'RegimeList'), ...authProblems('incidents:read'), ...queryProblems('incident') },
+        },
+      },
+      '/v1/compliance-profile': {
+        get: {
+          summary: "The organisation's compliance profile: which entity-scoped regimes bind it",
+          responses: { '200': ok('the flags (false until set)', 'ComplianceProfile'), ...authProblems('incidents:read'), ...queryProblems('incident') },
+        },
+        put: {
+          summary: 'Change compliance profile flags (the others keep their value)',
+          requestBody: { required: true, content: json(componentRef('ComplianceProfileRequest')) },
+          responses: { '200': ok('the profile', 'ComplianceProfile'), '400': problemResponse('invalid body (errors point at each field)'), ...authProblems('admin'), ...queryProblems('incident') },
         },
       },
       '/v1/reports/breach-summary': {
