@@ -79,6 +79,7 @@ interface Item {
 @Injectable()
 export class IngestHandlers implements OnModuleInit {
   private readonly timeBounds: EventTimeBounds;
+  private readonly concurrency: number;
   private publisher?: AckedPublisher;
   private readonly events: Counter<'outcome'>;
   private readonly published: Counter<'event_type'>;
@@ -99,6 +100,7 @@ export class IngestHandlers implements OnModuleInit {
     });
     for (const outcome of ['stored', 'duplicate', 'dead_letter']) this.events.labels(outcome).inc(0);
     this.published = metrics.counter({ name: 'vigil_events_published_total', help: 'Events ingest published on their type\'s subject ("events out"), by event type', labelNames: ['event_type'] });
+    this.concurrency = config.VIGIL_INGEST_CONCURRENCY;
     const bounds = eventTimeBounds(config);
     this.timeBounds = { maxFutureMs: bounds.maxFutureMs + TIME_BOUNDS_SLACK_MS, maxAgeMs: bounds.maxAgeMs + TIME_BOUNDS_SLACK_MS };
     // Stale location data shows in the log at every start.
@@ -112,9 +114,9 @@ export class IngestHandlers implements OnModuleInit {
       { stream: streams.ingest, durable: DURABLE, filterSubject: `${INGEST_SUBMITTED}.*`, maxAckPending: 1024 },
       (msgs) => this.handleBatch(msgs),
       MESSAGES_PER_BATCH,
-      // Two batches at once: one publishes (waiting on acks) while the next one is stored. Safe: appends
-      // to one org's chain serialise on its head's row lock, and order downstream is not relied on.
-      { concurrency: 2 },
+      // Safe side by side: appends to one org's chain serialise on its head's row lock, and order
+      // downstream is not relied on.
+      { concurrency: this.concurrency },
     );
   }
 
