@@ -21,6 +21,7 @@ export * from './events/credential';
 export * from './events/account';
 export * from './queries/define';
 export * from './queries/incident';
+export * from './queries/detection';
 export * from './queries/reporting';
 export * from './queries/ingest-verify';
 export * from './api/problem';

@@ -1,8 +1,13 @@
 import { streams } from '@vigil/contracts';
 import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
-import { DetectionRepository } from './rules/detection.repository';
-import { BruteForceHandlers } from './rules/brute-force.handlers';
+import { DetectionEngine } from './engine/engine';
+import { DetectionHandlers } from './engine/detection.handlers';
+import { RuleRegistry } from './engine/registry';
+import { StateRepository } from './engine/state.repository';
+import { rules } from './rules';
+import { RuleSettingsService } from './settings/rule-settings.service';
+import { RulesController } from './settings/rules.controller';
 
 export const detectionService = {
   service: 'detection',
@@ -12,4 +17,7 @@ export const detectionService = {
   outbox: true,
 } as const;
 
-export const AppModule = serviceModule(detectionService, { providers: [DetectionRepository, BruteForceHandlers] });
+export const AppModule = serviceModule(detectionService, {
+  controllers: [RulesController],
+  providers: [{ provide: RuleRegistry, useValue: new RuleRegistry(rules) }, StateRepository, RuleSettingsService, DetectionEngine, DetectionHandlers],
+});

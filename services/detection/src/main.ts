@@ -1,4 +1,11 @@
-import { envWithDefaultPort, runService } from '@vigil/platform';
+import { runService } from '@vigil/platform';
 import { AppModule } from './app.module';
+import { detectionEnvSchema } from './config';
 
-runService({ service: 'detection', envSchema: envWithDefaultPort(8082), module: AppModule });
+runService({
+  service: 'detection',
+  envSchema: detectionEnvSchema,
+  module: AppModule,
+  // Answers the gateway's rule queries and settings commands (@MessagePattern) in queue group 'detection'.
+  bootstrap: () => ({ rpcQueue: 'detection' }),
+});

@@ -1,0 +1,300 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { createEvent, deriveId, detectionTriggeredV1, type VigilEvent } from '@vigil/contracts';
+import { CONFIG, LOGGER } from '@vigil/platform';
+import type { DetectionConfig } from '../config';
+import type { DetectionDatabase, NewObservedEvent } from '../db/schema';
+import { observe } from '../rules/sliding-window';
+import { KeyState, memoryClusterStore, type AttackWrites } from './key-state';
+import { observable, toObserved } from './observed';
+import { keyId, RuleRegistry, type KeyRef } from './registry';
+import type { DetectionText, EventRule, KeyKind, Observed, StateView, WindowRule } from './rule';
+import { allowListed, allowListedEvent, type CommonSettings } from './settings';
+import { StateRepository, type Mark } from './state.repository';
+import { RuleSettingsService } from '../settings/rule-settings.service';
+
+const SOURCE = 'vigil://detection';
+/** Events up to this far behind their key's newest count like any other; later ones are flagged late (and still counted). */
+export const ALLOWED_LATENESS_MS = 5 * 60_000;
+const DEFAULT_MAX_KEYS = 500_000;
+
+/** What one batch changes: written in its transaction by the caller. */
+export interface BatchChanges {
+  detections: VigilEvent[];
+  events: NewObservedEvent[];
+  attacks: AttackWrites;
+  marks: Mark[];
+  late: number;
+  /** Key states the batch changed in memory: forgotten if its transaction fails. */
+  touched: Set<string>;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+
+/**
+ * The rule engine. Window state lives in memory per key (org, event type, IP or account), loaded from
+ * PostgreSQL the first time a batch needs a key and kept up to date by each batch; the batch's changes
+ * (new observed events, attack rows) are committed with its inbox rows and detections in one
+ * transaction, so PostgreSQL always holds the state after the last committed batch, and a restart (or
+ * an eviction) reloads exactly that.
+ */
+@Injectable()
+export class DetectionEngine {
+  /** In insertion order = least recently used first. */
+  private readonly states = new Map<string, KeyState>();
+  private readonly maxKeys: number;
+
+  constructor(
+    private readonly registry: RuleRegistry,
+    private readonly repo: StateRepository,
+    private readonly settings: RuleSettingsService,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(CONFIG) config: Partial<DetectionConfig>,
+  ) {
+    this.maxKeys = config.VIGIL_DETECTION_MAX_KEYS ?? DEFAULT_MAX_KEYS;
+  }
+
+  get cachedKeys(): number {
+    return this.states.size;
+  }
+
+  /** Evaluates fresh (not yet processed) events in order inside `tx`. */
+  async evaluate(tx: Transaction<DetectionDatabase>, events: readonly VigilEvent[]): Promise<BatchChanges> {
+    const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set() };
+    const observed = events.map((e) => (observable(e.type) ? toObserved(e) : undefined));
+    const needed = new Map<string, KeyRef>();
+    events.forEach((e, i) => {
+      for (const ref of [...this.keptRefs(e, observed[i]), ...this.readRefs(e, observed[i])]) needed.set(keyId(ref), ref);
+    });
+    await Promise.all([this.settings.load(tx, new Set(events.map((e) => e.orgid))), this.loadStates(tx, [...needed.values()])]);
+    for (const id of needed.keys()) changes.touched.add(id);
+
+    const view: StateView = {
+      events: (type, kind, value) => this.states.get(keyId({ orgId: this.current!, type, kind, value }))?.events ?? [],
+    };
+    const seen = new Set<string>();
+    for (const [i, event] of events.entries()) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      this.current = event.orgid;
+      const o = observed[i];
+      const kept = this.keptRefs(event, o).map((ref) => this.states.get(keyId(ref))!);
+      // Already counted (a copy the inbox no longer remembers): counting it again would inflate windows.
+      if (kept.some((s) => s.has(event.id))) continue;
+      const newestBefore = new Map(kept.map((s) => [s, s.newest()]));
+      if (o) {
+        const behind = Math.max(0, ...kept.map((s) => (s.newest() ?? o.at) - o.at));
+        const late = behind > ALLOWED_LATENESS_MS;
+        for (const s of kept) s.insert(o);
+        if (kept.length) {
+          changes.events.push({ org_id: event.orgid, event_id: o.eventId, type: o.type, occurred_at: new Date(o.at), ip: o.ip, account: o.account, attrs: o.attrs ? JSON.stringify(o.attrs) : null, late });
+        }
+        if (late) {
+          changes.late++;
+          this.log.warn({ orgId: event.orgid, type: event.type, eventId: event.id, behindMs: behind }, 'late event: more than the allowed lateness behind its key (counted, flagged)');
+        }
+      }
+      for (const rule of this.registry.rulesFor(event.type)) {
+        const settings = this.settings.effective<CommonSettings>(event.orgid, rule);
+        if (!settings.enabled) continue;
+        const data = event.data as Record<string, unknown>;
+        const account = o?.account ?? str(data.account) ?? str(data.actor) ?? str(data.username) ?? str(data.userId);
+        if (allowListed(settings, o?.ip ?? str(data.ip), account)) continue;
+        if (rule.kind === 'window') {
+          const state = kept.find((s) => s.kind === rule.keyKind && s.type === event.type);
+          if (state && o) await this.observeWindow(rule, settings as never, event, o, state, newestBefore.get(state) ?? null, changes);
+        } else {
+          this.applyFindings(rule, settings, event, o, view, changes);
+        }
+      }
+    }
+    this.current = undefined;
+    return changes;
+  }
+
+  private current?: string;
+
+  /** After the batch committed: keep the most recently used states within the limit. */
+  committed(changes: BatchChanges): void {
+    for (const id of changes.touched) {
+      const s = this.states.get(id);
+      if (!s) continue;
+      this.states.delete(id);
+      this.states.set(id, s);
+    }
+    if (this.states.size <= this.maxKeys) return;
+    let excess = this.states.size - this.maxKeys;
+    for (const id of this.states.keys()) {
+      if (excess-- <= 0) break;
+      this.states.delete(id);
+    }
+  }
+
+  /** After the batch's transaction failed: memory went ahead of PostgreSQL, so reload those keys next time. */
+  rolledBack(changes: Pick<BatchChanges, 'touched'>): void {
+    for (const id of changes.touched) this.states.delete(id);
+  }
+
+  /** Forgets every cached key (tests: the state a fresh process would start from). */
+  clear(): void {
+    this.states.clear();
+  }
+
+  private async observeWindow(
+    rule: WindowRule,
+    settings: CommonSettings & { threshold: number; windowSeconds: number },
+    event: VigilEvent,
+    o: Observed,
+    state: KeyState,
+    newestBefore: number | null,
+    changes: BatchChanges,
+  ): Promise<void> {
+    if (rule.counts && !rule.counts(o, settings)) return;
+    const counts = (e: Observed) => !allowListedEvent(settings, e) && (!rule.counts || rule.counts(e, settings));
+    const store = memoryClusterStore(state, rule.id, counts, changes.attacks);
+    const detectionId = deriveId(event.orgid, rule.id, state.value, event.id);
+    const windowMs = settings.windowSeconds * 1000;
+    const outcome = await observe(store, { at: o.at, newestBefore, detectionId }, { threshold: settings.threshold, windowMs }, rule.measure);
+    if (outcome.kind === 'joined' && outcome.absorbed.length) {
+      // The one case the count can exceed the definition's: see sliding-window.ts.
+      this.log.warn({ orgId: event.orgid, ruleId: rule.id, key: state.value, kept: outcome.attack.detectionId, absorbed: outcome.absorbed }, 'late event joined attacks already detected separately');
+    }
+    if (outcome.kind !== 'triggered') return;
+    const { window, events, attack } = outcome;
+    const text = rule.describe({ key: state.value, window, events, settings });
+    changes.detections.push(
+      this.detection(event.orgid, rule, detectionId, { kind: state.kind, value: state.value }, text, {
+        windowStart: window.first,
+        windowEnd: window.end,
+        lastSeen: attack.end,
+        count: window.count,
+        threshold: settings.threshold,
+      }),
+    );
+    this.log.info({ orgId: event.orgid, ruleId: rule.id, key: state.value, detectionId, count: window.count }, 'attack detected');
+  }
+
+  private applyFindings(rule: EventRule, settings: CommonSettings, event: VigilEvent, o: Observed | undefined, view: StateView, changes: BatchChanges): void {
+    for (const f of rule.evaluate({ event, observed: o, settings, state: view })) {
+      const detectionId = deriveId(event.orgid, rule.id, ...f.idParts);
+      if (changes.detections.some((d) => d.id === detectionId)) continue;
+      const keyValue = f.affectedPerson?.account ?? f.evidence.account ?? f.evidence.actor ?? f.evidence.ip;
+      changes.detections.push(
+        this.detection(event.orgid, rule, detectionId, keyValue ? { kind: f.evidence.ip === keyValue ? 'ip' : 'account', value: keyValue } : undefined, f, {
+          windowStart: f.windowStart,
+          windowEnd: f.windowEnd,
+          lastSeen: f.windowEnd,
+          count: f.count,
+          threshold: f.threshold,
+        }),
+      );
+      if (f.mark) this.mark(event.orgid, f.mark.event, f.mark.flag, changes);
+      this.log.info({ orgId: event.orgid, ruleId: rule.id, detectionId, correlationKey: f.correlationKey }, 'detection');
+    }
+  }
+
+  /** Flags an observed event (every cached copy, and its row) so a rule does not raise it twice. */
+  private mark(orgId: string, o: Observed, flag: string, changes: BatchChanges): void {
+    for (const kind of this.registry.keptKinds(o.type)) {
+      const value = o[kind];
+      const copy = value ? this.states.get(keyId({ orgId, type: o.type, kind, value }))?.get(o.eventId) : undefined;
+      if (copy) copy.attrs = { ...copy.attrs, [flag]: true };
+    }
+    o.attrs = { ...o.attrs, [flag]: true };
+    // A row inserted by this same batch carries the flag already.
+    const pending = changes.events.find((e) => e.org_id === orgId && e.event_id === o.eventId);
+    if (pending) pending.attrs = JSON.stringify(o.attrs);
+    else changes.marks.push({ orgId, eventId: o.eventId, flag });
+  }
+
+  private detection(
+    orgId: string,
+    rule: WindowRule | EventRule,
+    detectionId: string,
+    key: { kind: KeyKind; value: string } | undefined,
+    text: DetectionText,
+    at: { windowStart: number; windowEnd: number; lastSeen: number; count: number; threshold: number },
+  ): VigilEvent {
+    return createEvent(detectionTriggeredV1, {
+      id: detectionId,
+      orgid: orgId,
+      source: SOURCE,
+      ...(key ? { subject: key.value } : {}),
+      time: new Date(at.windowEnd),
+      data: {
+        detectionId,
+        ruleId: rule.id,
+        ruleVersion: rule.version,
+        category: rule.category,
+        severity: text.severity ?? rule.severity,
+        correlationKey: text.correlationKey,
+        title: text.title,
+        summary: text.summary,
+        evidence: text.evidence,
+        ...(key ? { key } : {}),
+        ...(text.affectedPerson ? { affectedPerson: text.affectedPerson } : {}),
+        ...(text.remediation ? { remediation: text.remediation } : {}),
+        windowStart: new Date(at.windowStart).toISOString(),
+        windowEnd: new Date(at.windowEnd).toISOString(),
+        lastSeen: new Date(at.lastSeen).toISOString(),
+        count: at.count,
+        threshold: at.threshold,
+      },
+    });
+  }
+
+  /** Keys an event is kept under (its own type, by IP and/or account). */
+  private keptRefs(e: VigilEvent, o: Observed | undefined): KeyRef[] {
+    if (!o) return [];
+    const refs: KeyRef[] = [];
+    for (const kind of this.registry.keptKinds(e.type)) {
+      const value = o[kind];
+      if (value) refs.push({ orgId: e.orgid, type: e.type, kind, value });
+    }
+    return refs;
+  }
+
+  /** Keys the event rules of its type read besides (e.g. a success reads the failures of its IP). */
+  private readRefs(e: VigilEvent, o: Observed | undefined): KeyRef[] {
+    if (!o) return [];
+    const refs: KeyRef[] = [];
+    for (const rule of this.registry.rulesFor(e.type)) {
+      if (rule.kind !== 'event') continue;
+      for (const r of rule.reads ?? []) {
+        const value = o[r.kind];
+        if (value) refs.push({ orgId: e.orgid, type: r.type, kind: r.kind, value });
+      }
+    }
+    return refs;
+  }
+
+  /** Loads the keys not in memory: their observed events and their window rules' attacks, a few queries for all. */
+  private async loadStates(tx: Transaction<DetectionDatabase>, refs: readonly KeyRef[]): Promise<void> {
+    const missing = refs.filter((r) => !this.states.has(keyId(r)));
+    if (!missing.length) return;
+    const byKind = (kind: KeyKind) => missing.filter((r) => r.kind === kind);
+    const attackKeys = missing.flatMap((r) => this.registry.windowRulesOn(r.type, r.kind).map((ruleId) => ({ orgId: r.orgId, ruleId, key: r.value, ref: r })));
+    const [ipRows, accountRows, attackRows] = await Promise.all([
+      this.repo.eventsOf(tx, 'ip', byKind('ip')),
+      this.repo.eventsOf(tx, 'account', byKind('account')),
+      this.repo.attacksOf(tx, attackKeys),
+    ]);
+    const fresh = new Map(missing.map((r) => [keyId(r), new KeyState(r.orgId, r.type, r.kind, r.value)]));
+    const load = (kind: KeyKind, rows: typeof ipRows) => {
+      for (const row of rows) {
+        const state = fresh.get(keyId({ orgId: row.org_id, type: row.type, kind, value: row.key }));
+        state?.insert({ eventId: row.event_id, type: row.type, at: row.occurred_at.getTime(), ip: row.ip, account: row.account, attrs: row.attrs });
+      }
+    };
+    load('ip', ipRows);
+    load('account', accountRows);
+    const kindOf = new Map(attackKeys.map((k) => [`${k.orgId}\u0000${k.ruleId}\u0000${k.key}`, k.ref]));
+    for (const a of attackRows) {
+      const ref = kindOf.get(`${a.org_id}\u0000${a.rule_id}\u0000${a.key}`);
+      if (!ref) continue;
+      fresh.get(keyId(ref))!.attacksOf(a.rule_id).push({ detectionId: a.detection_id, start: a.started_at.getTime(), end: a.last_seen_at.getTime(), eventCount: a.event_count });
+    }
+    for (const [id, state] of fresh) this.states.set(id, state);
+  }
+}
