@@ -39,7 +39,7 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     // No filter: NATS 2.9 has one filter subject per consumer, and this one reads every type the
     // stream carries (types no rule reads are acked at once).
-    this.runtime.consume({ stream: streams.security, durable: DETECTION_CONSUMER, filterSubject: '', maxAckPending: 8 * BATCH_SIZE }, (msgs) => this.handleBatch(msgs), BATCH_SIZE);
+    this.runtime.consume({ stream: streams.security, durable: DETECTION_CONSUMER, maxAckPending: 8 * BATCH_SIZE }, (msgs) => this.handleBatch(msgs), BATCH_SIZE);
     this.pruneTimer = setInterval(() => {
       const before = new Date(Date.now() - RETAIN_MS);
       Promise.all([this.repo.pruneObserved(before), this.repo.pruneAttacks(before)]).catch((err) => this.log.warn({ err }, 'prune failed'));
