@@ -140,6 +140,6 @@ export function scenarioEvents(c: ScenarioCase, orgId: string, t0: number): Vigi
 
 /** Whether the contracts in this build carry `enrichment` through decoding (the geo enrichment work). */
 export function decodeKeepsEnrichment(): boolean {
-  const event = { ...createEvent(resolveDefinition('login.succeeded')!, { orgid: '7c0e0c4e-6a6f-4b8e-9f57-1f0a7d3c2b11', source: 'probe', data: { ip: '203.0.113.1' } }), enrichment: { geo: { country: 'DE' } } };
+  const event = { ...createEvent(resolveDefinition('login.succeeded')!, { orgid: '7c0e0c4e-6a6f-4b8e-9f57-1f0a7d3c2b11', source: 'probe', data: { ip: '203.0.113.1' } }), enrichment: { geo: { kind: 'public', country: 'DE' } } };
   return 'enrichment' in decodeEvent({ data: encodeEvent(event) }, resolveDefinition('login.succeeded')!);
 }
