@@ -67,7 +67,9 @@ export class DetectionEngine {
     events.forEach((e, i) => {
       for (const ref of [...this.keptRefs(e, observed[i]), ...this.readRefs(e, observed[i])]) needed.set(keyId(ref), ref);
     });
-    await Promise.all([this.settings.load(tx, new Set(events.map((e) => e.orgid))), this.loadStates(tx, [...needed.values()])]);
+    // One connection per transaction: its queries run one after another.
+    await this.settings.load(tx, new Set(events.map((e) => e.orgid)));
+    await this.loadStates(tx, [...needed.values()]);
     for (const id of needed.keys()) changes.touched.add(id);
 
     const view: StateView = {
@@ -275,11 +277,9 @@ export class DetectionEngine {
     if (!missing.length) return;
     const byKind = (kind: KeyKind) => missing.filter((r) => r.kind === kind);
     const attackKeys = missing.flatMap((r) => this.registry.windowRulesOn(r.type, r.kind).map((ruleId) => ({ orgId: r.orgId, ruleId, key: r.value, ref: r })));
-    const [ipRows, accountRows, attackRows] = await Promise.all([
-      this.repo.eventsOf(tx, 'ip', byKind('ip')),
-      this.repo.eventsOf(tx, 'account', byKind('account')),
-      this.repo.attacksOf(tx, attackKeys),
-    ]);
+    const ipRows = await this.repo.eventsOf(tx, 'ip', byKind('ip'));
+    const accountRows = await this.repo.eventsOf(tx, 'account', byKind('account'));
+    const attackRows = await this.repo.attacksOf(tx, attackKeys);
     const fresh = new Map(missing.map((r) => [keyId(r), new KeyState(r.orgId, r.type, r.kind, r.value)]));
     const load = (kind: KeyKind, rows: typeof ipRows) => {
       for (const row of rows) {
