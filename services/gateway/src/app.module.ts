@@ -14,6 +14,7 @@ import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
 import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { DetectionRulesController } from './detection-rules/detection-rules.controller';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
 import { DocsController } from './openapi/docs.controller';
@@ -32,7 +33,7 @@ export const gatewayService = {
 } as const;
 
 export const AppModule = serviceModule(gatewayService, {
-  controllers: [EventsController, EventsVerifyController, IncidentsController, ReportsController, DeadLettersController, ApiKeysController, OpenApiController, DocsController],
+  controllers: [EventsController, EventsVerifyController, IncidentsController, DetectionRulesController, ReportsController, DeadLettersController, ApiKeysController, OpenApiController, DocsController],
   providers: [
     OrgRepository,
     ApiKeyRepository,

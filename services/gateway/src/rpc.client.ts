@@ -53,7 +53,11 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
       this.log.error({ subject: query.subject, issues: reply.error.issues.slice(0, 10) }, 'reply breaks its contract');
       throw new ProblemException({ status: 502, title: 'Bad Gateway', detail: `the ${owner} service answered with a reply that breaks its contract (${query.subject})` });
     }
-    if (isQueryError(reply.data)) throw new ProblemException({ status: 400, title: 'Bad Request', detail: reply.data.detail });
+    if (isQueryError(reply.data)) {
+      // A replier that validated a body (e.g. rule settings) names each problem with a JSON pointer.
+      const errors = (reply.data as { errors?: { pointer: string; message: string }[] }).errors;
+      throw new ProblemException({ status: 400, title: 'Bad Request', detail: reply.data.detail, ...(errors ? { errors } : {}) });
+    }
     return reply.data as QueryAnswer<Q>;
   }
 }

@@ -11,6 +11,7 @@ import {
   deadLetterListParamsV1,
   deadLetterPageV1,
   deadLetterViewV1,
+  detectionRuleViewV1,
   fieldErrorSchema,
   incidentViewV1,
   problemDetailsSchema,
@@ -54,6 +55,7 @@ const queryProblems = (owner: string) => ({
   '504': problemResponse(`the ${owner} service did not answer in time`),
 });
 
+const ruleId = { name: 'id', in: 'path', required: true, schema: { type: 'string', examples: ['brute_force.ip'] }, description: 'detection rule id' };
 const apiKeyId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'API key id' };
 const revokeResponses = {
   '200': ok('revoked (or already revoked): the key, with revokedAt', 'ApiKey'),
@@ -97,6 +99,8 @@ export function buildOpenApiDocument() {
     ApiKeyCreated: apiKeyCreatedV1,
     ApiKeyList: apiKeyListV1,
     ChainVerification: chainVerificationV1,
+    DetectionRule: detectionRuleViewV1,
+    DetectionRuleList: z.object({ rules: z.array(detectionRuleViewV1) }),
   });
   const listParameters = Object.entries(deadLetterListParamsV1.shape).map(([name, schema]) => {
     const { $schema: _schema, description, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -167,6 +171,33 @@ export function buildOpenApiDocument() {
             ...authProblems('incidents:read'),
             '404': problemResponse('no such incident in this organisation'),
             ...queryProblems('incident'),
+          },
+        },
+      },
+      '/v1/detection/rules': {
+        get: {
+          summary: 'Every detection rule with the settings in force for this organisation',
+          responses: { '200': ok('the rules, with defaults and effective settings', 'DetectionRuleList'), ...authProblems('admin'), ...queryProblems('detection') },
+        },
+      },
+      '/v1/detection/rules/{id}': {
+        get: {
+          summary: 'One detection rule with its settings',
+          parameters: [ruleId],
+          responses: { '200': ok('the rule', 'DetectionRule'), '400': problemResponse('not a rule id'), ...authProblems('admin'), '404': problemResponse('no such rule'), ...queryProblems('detection') },
+        },
+        put: {
+          summary: "Replace this organisation's settings of a rule",
+          description:
+            'The body is the whole settings document (fields left out take the rule\'s defaults; see `defaults` in GET). Validated against the rule\'s own schema; effective for the next event detection evaluates, no restart. Audited as an admin action. See docs/detection-rules.md.',
+          parameters: [ruleId],
+          requestBody: { required: true, content: json({ type: 'object', additionalProperties: true }) },
+          responses: {
+            '200': ok('the rule with its new settings', 'DetectionRule'),
+            '400': problemResponse('settings that do not fit the rule (errors name each field with a JSON pointer into the body)'),
+            ...authProblems('admin'),
+            '404': problemResponse('no such rule'),
+            ...queryProblems('detection'),
           },
         },
       },
