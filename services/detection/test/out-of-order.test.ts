@@ -51,7 +51,7 @@ const settled = (seq: number) => h.settled(seq);
 const detectionsOf = async (orgId: string) => (await h.detectionsOf(orgId)).filter((d) => d.ruleId === 'brute_force.ip');
 const attacksOf = async (orgId: string) =>
   (await h.attacksOf(orgId)).filter((a) => a.rule_id === 'brute_force.ip').map(({ key, started_at, last_seen_at, event_count }) => ({ key, started_at, last_seen_at, event_count }));
-const db = { query: <T>(text: string, params?: unknown[]) => h.db.query<T>(text, params) };
+const db = { query: <T extends Record<string, unknown>>(text: string, params?: unknown[]) => h.db.query<T>(text, params) };
 const js = { get client() { return h.js; } };
 
 describe('detection with events out of event-time order (real PostgreSQL + NATS)', () => {

@@ -33,7 +33,7 @@ export interface BatchChanges {
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 /**
- * The rule engine. Window state lives in memory per key (org, event type, IP or account), loaded from
+ * The rule engine. Window state lives in memory per key (org, IP or account), loaded from
  * PostgreSQL the first time a batch needs a key and kept up to date by each batch; the batch's changes
  * (new observed events, attack rows) are committed with its inbox rows and detections in one
  * transaction, so PostgreSQL always holds the state after the last committed batch, and a restart (or
@@ -63,9 +63,11 @@ export class DetectionEngine {
   async evaluate(tx: Transaction<DetectionDatabase>, events: readonly VigilEvent[]): Promise<BatchChanges> {
     const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set() };
     const observed = events.map((e) => (observable(e.type) ? toObserved(e) : undefined));
+    const kept = events.map((e, i) => this.keptRefs(e, observed[i]).map(keyId));
     const needed = new Map<string, KeyRef>();
     events.forEach((e, i) => {
-      for (const ref of [...this.keptRefs(e, observed[i]), ...this.readRefs(e, observed[i])]) needed.set(keyId(ref), ref);
+      for (const ref of this.keptRefs(e, observed[i])) needed.set(keyId(ref), ref);
+      for (const ref of this.readRefs(e, observed[i])) needed.set(keyId(ref), ref);
     });
     // One connection per transaction: its queries run one after another.
     await this.settings.load(tx, new Set(events.map((e) => e.orgid)));
@@ -73,7 +75,7 @@ export class DetectionEngine {
     for (const id of needed.keys()) changes.touched.add(id);
 
     const view: StateView = {
-      events: (type, kind, value) => this.states.get(keyId({ orgId: this.current!, type, kind, value }))?.events ?? [],
+      events: (type, kind, value) => this.states.get(keyId({ orgId: this.current!, kind, value }))?.ofType(type) ?? [],
     };
     const seen = new Set<string>();
     for (const [i, event] of events.entries()) {
@@ -81,15 +83,15 @@ export class DetectionEngine {
       seen.add(event.id);
       this.current = event.orgid;
       const o = observed[i];
-      const kept = this.keptRefs(event, o).map((ref) => this.states.get(keyId(ref))!);
+      const states = kept[i]!.map((id) => this.states.get(id)!);
       // Already counted (a copy the inbox no longer remembers): counting it again would inflate windows.
-      if (kept.some((s) => s.has(event.id))) continue;
-      const newestBefore = new Map(kept.map((s) => [s, s.newest()]));
+      if (states.some((s) => s.has(event.id))) continue;
+      const newestBefore = new Map(states.map((s) => [s, s.newestOf(event.type)]));
       if (o) {
-        const behind = Math.max(0, ...kept.map((s) => (s.newest() ?? o.at) - o.at));
+        const behind = Math.max(0, ...states.map((s) => (newestBefore.get(s) ?? o.at) - o.at));
         const late = behind > ALLOWED_LATENESS_MS;
-        for (const s of kept) s.insert(o);
-        if (kept.length) {
+        for (const s of states) s.insert(o);
+        if (states.length) {
           changes.events.push({ org_id: event.orgid, event_id: o.eventId, type: o.type, occurred_at: new Date(o.at), ip: o.ip, account: o.account, attrs: o.attrs ? JSON.stringify(o.attrs) : null, late });
         }
         if (late) {
@@ -104,7 +106,7 @@ export class DetectionEngine {
         const account = o?.account ?? str(data.account) ?? str(data.actor) ?? str(data.username) ?? str(data.userId);
         if (allowListed(settings, o?.ip ?? str(data.ip), account)) continue;
         if (rule.kind === 'window') {
-          const state = kept.find((s) => s.kind === rule.keyKind && s.type === event.type);
+          const state = states.find((s) => s.kind === rule.keyKind);
           if (state && o) await this.observeWindow(rule, settings as never, event, o, state, newestBefore.get(state) ?? null, changes);
         } else {
           this.applyFindings(rule, settings, event, o, view, changes);
@@ -153,11 +155,13 @@ export class DetectionEngine {
     changes: BatchChanges,
   ): Promise<void> {
     if (rule.counts && !rule.counts(o, settings)) return;
-    const counts = (e: Observed) => !allowListedEvent(settings, e) && (!rule.counts || rule.counts(e, settings));
+    const counts = (e: Observed) => e.type === event.type && !allowListedEvent(settings, e) && (!rule.counts || rule.counts(e, settings));
     const store = memoryClusterStore(state, rule.id, counts, changes.attacks);
-    const detectionId = deriveId(event.orgid, rule.id, state.value, event.id);
     const windowMs = settings.windowSeconds * 1000;
-    const outcome = await observe(store, { at: o.at, newestBefore, detectionId }, { threshold: settings.threshold, windowMs }, rule.measure);
+    // Derived only when the event starts an attack (a name-based UUID costs a SHA-1).
+    const observed = { at: o.at, newestBefore, get detectionId() { return deriveId(event.orgid, rule.id, state.value, event.id); } };
+    const outcome = await observe(store, observed, { threshold: settings.threshold, windowMs }, rule.measure);
+    const detectionId = outcome.kind === 'triggered' ? outcome.attack.detectionId : '';
     if (outcome.kind === 'joined' && outcome.absorbed.length) {
       // The one case the count can exceed the definition's: see sliding-window.ts.
       this.log.warn({ orgId: event.orgid, ruleId: rule.id, key: state.value, kept: outcome.attack.detectionId, absorbed: outcome.absorbed }, 'late event joined attacks already detected separately');
@@ -200,7 +204,7 @@ export class DetectionEngine {
   private mark(orgId: string, o: Observed, flag: string, changes: BatchChanges): void {
     for (const kind of this.registry.keptKinds(o.type)) {
       const value = o[kind];
-      const copy = value ? this.states.get(keyId({ orgId, type: o.type, kind, value }))?.get(o.eventId) : undefined;
+      const copy = value ? this.states.get(keyId({ orgId, kind, value }))?.get(o.eventId) : undefined;
       if (copy) copy.attrs = { ...copy.attrs, [flag]: true };
     }
     o.attrs = { ...o.attrs, [flag]: true };
@@ -246,13 +250,13 @@ export class DetectionEngine {
     });
   }
 
-  /** Keys an event is kept under (its own type, by IP and/or account). */
+  /** Keys an event is kept under (its IP and/or account). */
   private keptRefs(e: VigilEvent, o: Observed | undefined): KeyRef[] {
     if (!o) return [];
     const refs: KeyRef[] = [];
     for (const kind of this.registry.keptKinds(e.type)) {
       const value = o[kind];
-      if (value) refs.push({ orgId: e.orgid, type: e.type, kind, value });
+      if (value) refs.push({ orgId: e.orgid, kind, value });
     }
     return refs;
   }
@@ -265,7 +269,7 @@ export class DetectionEngine {
       if (rule.kind !== 'event') continue;
       for (const r of rule.reads ?? []) {
         const value = o[r.kind];
-        if (value) refs.push({ orgId: e.orgid, type: r.type, kind: r.kind, value });
+        if (value) refs.push({ orgId: e.orgid, kind: r.kind, value });
       }
     }
     return refs;
@@ -275,20 +279,14 @@ export class DetectionEngine {
   private async loadStates(tx: Transaction<DetectionDatabase>, refs: readonly KeyRef[]): Promise<void> {
     const missing = refs.filter((r) => !this.states.has(keyId(r)));
     if (!missing.length) return;
-    const byKind = (kind: KeyKind) => missing.filter((r) => r.kind === kind);
-    const attackKeys = missing.flatMap((r) => this.registry.windowRulesOn(r.type, r.kind).map((ruleId) => ({ orgId: r.orgId, ruleId, key: r.value, ref: r })));
-    const ipRows = await this.repo.eventsOf(tx, 'ip', byKind('ip'));
-    const accountRows = await this.repo.eventsOf(tx, 'account', byKind('account'));
+    const attackKeys = missing.flatMap((r) => this.registry.windowRulesOn(r.kind).map((ruleId) => ({ orgId: r.orgId, ruleId, key: r.value, ref: r })));
+    const rows = await this.repo.eventsOf(tx, missing);
     const attackRows = await this.repo.attacksOf(tx, attackKeys);
-    const fresh = new Map(missing.map((r) => [keyId(r), new KeyState(r.orgId, r.type, r.kind, r.value)]));
-    const load = (kind: KeyKind, rows: typeof ipRows) => {
-      for (const row of rows) {
-        const state = fresh.get(keyId({ orgId: row.org_id, type: row.type, kind, value: row.key }));
-        state?.insert({ eventId: row.event_id, type: row.type, at: row.occurred_at.getTime(), ip: row.ip, account: row.account, attrs: row.attrs });
-      }
-    };
-    load('ip', ipRows);
-    load('account', accountRows);
+    const fresh = new Map(missing.map((r) => [keyId(r), new KeyState(r.orgId, r.kind, r.value)]));
+    for (const row of rows) {
+      const state = fresh.get(keyId({ orgId: row.org_id, kind: row.kind, value: row.key }));
+      state?.insert({ eventId: row.event_id, type: row.type, at: row.occurred_at.getTime(), ip: row.ip, account: row.account, attrs: row.attrs });
+    }
     const kindOf = new Map(attackKeys.map((k) => [`${k.orgId}\u0000${k.ruleId}\u0000${k.key}`, k.ref]));
     for (const a of attackRows) {
       const ref = kindOf.get(`${a.org_id}\u0000${a.rule_id}\u0000${a.key}`);

@@ -22,7 +22,7 @@ describe('memoryClusterStore + observe', () => {
           let t = t0;
           const events: Observed[] = rows.map(([gap, account, allowed], i) => ({ eventId: `e${i}`, type: 'login.failed', at: (t += gap), ip: allowed ? '10.0.0.1' : '203.0.113.7', account, attrs: null }));
           const counts = (e: Observed) => e.ip !== '10.0.0.1';
-          const state = new KeyState('org', 'login.failed', 'ip', '203.0.113.7');
+          const state = new KeyState('org', 'ip', '203.0.113.7');
           const writes: AttackWrites = { upserts: new Map(), deletes: new Set() };
           const store = memoryClusterStore(state, 'rule', counts, writes);
           let detections = 0;

@@ -17,8 +17,8 @@ function lowerBound(events: readonly Observed[], t: number, after = false): numb
 }
 
 /**
- * Everything the engine knows of one (org, event type, key): the observed events sorted by time and,
- * per windowed rule, its attacks. Exactly what PostgreSQL holds after the last committed batch, plus the
+ * Everything the engine knows of one (org, IP or account): the observed events of every type sorted by
+ * time and, per windowed rule, its attacks. Exactly what PostgreSQL holds after the last committed batch, plus the
  * batch in progress (a failed batch evicts the states it touched).
  */
 export class KeyState {
@@ -29,7 +29,6 @@ export class KeyState {
 
   constructor(
     readonly orgId: string,
-    readonly type: string,
     readonly kind: KeyKind,
     readonly value: string,
   ) {}
@@ -44,6 +43,17 @@ export class KeyState {
 
   newest(): number | null {
     return this.events.length ? this.events[this.events.length - 1]!.at : null;
+  }
+
+  /** Time of the newest event of this type (a scan back from the end: the newest is usually near it). */
+  newestOf(type: string): number | null {
+    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.type === type) return this.events[i]!.at;
+    return null;
+  }
+
+  /** The events of one type, in time order. */
+  ofType(type: string): Observed[] {
+    return this.events.filter((e) => e.type === type);
   }
 
   /** Adds an event in time order; false when it is already there. */

@@ -1,14 +1,14 @@
 import type { DetectionRule, KeyKind } from './rule';
 import { observable } from './observed';
 
+/** One IP or account of one org: its state holds every observed event type with that IP/account. */
 export interface KeyRef {
   orgId: string;
-  type: string;
   kind: KeyKind;
   value: string;
 }
 
-export const keyId = (k: KeyRef) => `${k.orgId}\u0000${k.type}\u0000${k.kind}\u0000${k.value}`;
+export const keyId = (k: KeyRef) => `${k.orgId}\u0000${k.kind}\u0000${k.value}`;
 
 /** The rules by event type, and which (type, key kind) series the engine must keep for them. */
 export class RuleRegistry {
@@ -51,10 +51,8 @@ export class RuleRegistry {
     return [...this.byType.keys()];
   }
 
-  /** Window rules that count (type, kind) series: whose attack rows belong to such a key state. */
-  windowRulesOn(type: string, kind: KeyKind): string[] {
-    return this.rulesFor(type)
-      .filter((r) => r.kind === 'window' && r.keyKind === kind)
-      .map((r) => r.id);
+  /** Window rules keyed by this kind: whose attack rows belong to such a key state. */
+  windowRulesOn(kind: KeyKind): string[] {
+    return this.rules.filter((r) => r.kind === 'window' && r.keyKind === kind).map((r) => r.id);
   }
 }

@@ -27,23 +27,26 @@ export class StateRepository {
   /** Records the batch's event ids in the inbox; returns those not processed before. */
   async recordInbox(tx: Transaction<DetectionDatabase>, consumer: string, eventIds: readonly string[]): Promise<Set<string>> {
     if (!eventIds.length) return new Set();
-    const rows = await tx
-      .insertInto('inbox')
-      .values([...new Set(eventIds)].map((event_id) => ({ consumer, event_id })))
-      .onConflict((oc) => oc.doNothing())
-      .returning('event_id')
-      .execute();
+    // Arrays instead of a VALUES list: 2 parameters for any batch size, not 2 per row.
+    const { rows } = await sql<{ event_id: string }>`
+      insert into inbox (consumer, event_id) select ${consumer}, id from unnest(${[...new Set(eventIds)]}::text[]) as id
+      on conflict do nothing returning event_id
+    `.execute(tx);
     return new Set(rows.map((r) => r.event_id));
   }
 
-  /** The observed events of many keys of one kind at once (one round trip). */
-  async eventsOf(db: Db, kind: KeyKind, keys: readonly KeyRef[]): Promise<(ObservedEventRow & { key: string })[]> {
+  /** The observed events (every type) of many keys, by IP or by account, in one round trip. */
+  async eventsOf(db: Db, keys: readonly KeyRef[]): Promise<(ObservedEventRow & { kind: KeyKind; key: string })[]> {
     if (!keys.length) return [];
-    const column = sql.ref(`e.${kind}`);
-    const { rows } = await sql<ObservedEventRow & { key: string }>`
-      select e.org_id, e.event_id, e.type, e.occurred_at, e.ip, e.account, e.attrs, e.late, k.value as key
-        from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.type)}::text[], ${keys.map((k) => k.value)}::text[]) as k(org_id, type, value)
-        join observed_events e on e.org_id = k.org_id and e.type = k.type and ${column} = k.value
+    const { rows } = await sql<ObservedEventRow & { kind: KeyKind; key: string }>`
+      select e.org_id, e.event_id, e.type, e.occurred_at, e.ip, e.account, e.attrs, e.late, k.kind, k.value as key
+        from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.value)}::text[]) as k(org_id, kind, value)
+        -- lateral: one index probe per key, never a scan of the whole table to hash-join it
+        cross join lateral (
+          select * from observed_events e where k.kind = 'ip' and e.org_id = k.org_id and e.ip = k.value
+          union all
+          select * from observed_events e where k.kind = 'account' and e.org_id = k.org_id and e.account = k.value
+        ) e
     `.execute(db);
     return rows;
   }
@@ -52,7 +55,7 @@ export class StateRepository {
     if (!keys.length) return [];
     const { rows } = await sql<AttackRow>`
       select a.* from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.ruleId)}::text[], ${keys.map((k) => k.key)}::text[]) as k(org_id, rule_id, key)
-        join attacks a on a.org_id = k.org_id and a.rule_id = k.rule_id and a.key = k.key
+        cross join lateral (select * from attacks a where a.org_id = k.org_id and a.rule_id = k.rule_id and a.key = k.key) a
     `.execute(db);
     return rows;
   }
@@ -60,11 +63,14 @@ export class StateRepository {
   /** A batch's state changes, in the batch's transaction: new events, attack rows, marks. */
   async write(tx: Transaction<DetectionDatabase>, changes: { events: NewObservedEvent[]; attacks: AttackWrites; marks: Mark[] }): Promise<void> {
     if (changes.events.length) {
-      await tx
-        .insertInto('observed_events')
-        .values(changes.events)
-        .onConflict((oc) => oc.columns(['org_id', 'event_id']).doNothing())
-        .execute();
+      const ev = changes.events;
+      await sql`
+        insert into observed_events (org_id, event_id, type, occurred_at, ip, account, attrs, late)
+        select * from unnest(${ev.map((e) => e.org_id)}::uuid[], ${ev.map((e) => e.event_id)}::text[], ${ev.map((e) => e.type)}::text[],
+                             ${ev.map((e) => e.occurred_at)}::timestamptz[], ${ev.map((e) => e.ip ?? null)}::text[], ${ev.map((e) => e.account ?? null)}::text[],
+                             ${ev.map((e) => e.attrs ?? null)}::jsonb[], ${ev.map((e) => e.late ?? false)}::boolean[])
+        on conflict (org_id, event_id) do nothing
+      `.execute(tx);
     }
     if (changes.attacks.deletes.size) await tx.deleteFrom('attacks').where('detection_id', 'in', [...changes.attacks.deletes]).execute();
     if (changes.attacks.upserts.size) {

@@ -18,8 +18,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('late', 'boolean', (c) => c.notNull().defaultTo(false))
     .addPrimaryKeyConstraint('observed_events_pk', ['org_id', 'event_id'])
     .execute();
-  await sql`create index observed_events_ip_idx on observed_events (org_id, type, ip, occurred_at) where ip is not null`.execute(db);
-  await sql`create index observed_events_account_idx on observed_events (org_id, type, account, occurred_at) where account is not null`.execute(db);
+  await sql`create index observed_events_ip_idx on observed_events (org_id, ip, occurred_at) where ip is not null`.execute(db);
+  await sql`create index observed_events_account_idx on observed_events (org_id, account, occurred_at) where account is not null`.execute(db);
   await db.schema.createIndex('observed_events_prune_idx').on('observed_events').column('occurred_at').execute();
   await sql`
     insert into observed_events (org_id, event_id, type, occurred_at, ip, account, late)
