@@ -11,7 +11,7 @@ import { StateRepository } from './state.repository';
 
 /** The one durable consumer of the security stream: every event type, dispatched to its rules. */
 export const DETECTION_CONSUMER = 'detection-events';
-const BATCH_SIZE = 512;
+const BATCH_SIZE = 1024;
 const PRUNE_EVERY_MS = 10 * 60_000;
 /** Observed events are kept a day longer than the longest window an org can configure. */
 const RETAIN_MS = (MAX_WINDOW_SECONDS + 24 * 60 * 60) * 1000;
