@@ -71,7 +71,7 @@ describe('brute-force slice (all six services)', () => {
     await stack.settle();
 
     expect(await stack.count('select count(*) as n from ingest.raw_events where org_id = $1', [org.orgId])).toBe(50);
-    expect(await stack.count('select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'', [org.orgId])).toBe(50);
+    expect(await stack.count("select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'", [org.orgId])).toBe(50);
     expect(await incidentsOf(org)).toBe(1);
     expect(mailsTo('soc@fifty.test')).toHaveLength(1);
     expect(await stack.deadLetterCount()).toBe(0);
@@ -94,7 +94,7 @@ describe('brute-force slice (all six services)', () => {
   it('raises nothing for 4 failures', async () => {
     const org = await stack.createOrg('Four', ['ops@four.test']);
     await submit(org, Array.from({ length: 4 }, () => loginFailed('203.0.113.99')));
-    await waitFor(async () => (await stack.count('select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'', [org.orgId])) === 4, {
+    await waitFor(async () => (await stack.count("select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'", [org.orgId])) === 4, {
       timeoutMs: 30_000,
       description: 'detection to see the 4 failures',
     });
