@@ -279,19 +279,18 @@ export class DetectionEngine {
   private async loadStates(tx: Transaction<DetectionDatabase>, refs: readonly KeyRef[]): Promise<void> {
     const missing = refs.filter((r) => !this.states.has(keyId(r)));
     if (!missing.length) return;
-    const attackKeys = missing.flatMap((r) => this.registry.windowRulesOn(r.kind).map((ruleId) => ({ orgId: r.orgId, ruleId, key: r.value, ref: r })));
     const rows = await this.repo.eventsOf(tx, missing);
-    const attackRows = await this.repo.attacksOf(tx, attackKeys);
+    // An IP and an account may share a value: distinct keys, one probe.
+    const attackRows = await this.repo.attacksOf(tx, [...new Map(missing.map((r) => [`${r.orgId}\u0000${r.value}`, { orgId: r.orgId, key: r.value }])).values()]);
     const fresh = new Map(missing.map((r) => [keyId(r), new KeyState(r.orgId, r.kind, r.value)]));
     for (const row of rows) {
       const state = fresh.get(keyId({ orgId: row.org_id, kind: row.kind, value: row.key }));
       state?.insert({ eventId: row.event_id, type: row.type, at: row.occurred_at.getTime(), ip: row.ip, account: row.account, attrs: row.attrs });
     }
-    const kindOf = new Map(attackKeys.map((k) => [`${k.orgId}\u0000${k.ruleId}\u0000${k.key}`, k.ref]));
     for (const a of attackRows) {
-      const ref = kindOf.get(`${a.org_id}\u0000${a.rule_id}\u0000${a.key}`);
-      if (!ref) continue;
-      fresh.get(keyId(ref))!.attacksOf(a.rule_id).push({ detectionId: a.detection_id, start: a.started_at.getTime(), end: a.last_seen_at.getTime(), eventCount: a.event_count });
+      const rule = this.registry.get(a.rule_id);
+      if (rule?.kind !== 'window') continue;
+      fresh.get(keyId({ orgId: a.org_id, kind: rule.keyKind, value: a.key }))?.attacksOf(a.rule_id).push({ detectionId: a.detection_id, start: a.started_at.getTime(), end: a.last_seen_at.getTime(), eventCount: a.event_count });
     }
     for (const [id, state] of fresh) this.states.set(id, state);
   }

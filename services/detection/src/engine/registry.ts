@@ -50,9 +50,4 @@ export class RuleRegistry {
   get eventTypes(): string[] {
     return [...this.byType.keys()];
   }
-
-  /** Window rules keyed by this kind: whose attack rows belong to such a key state. */
-  windowRulesOn(kind: KeyKind): string[] {
-    return this.rules.filter((r) => r.kind === 'window' && r.keyKind === kind).map((r) => r.id);
-  }
 }

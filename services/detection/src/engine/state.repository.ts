@@ -51,11 +51,12 @@ export class StateRepository {
     return rows;
   }
 
-  async attacksOf(db: Db, keys: readonly { orgId: string; ruleId: string; key: string }[]): Promise<AttackRow[]> {
+  /** Every attack row of many keys (all rules), one index probe per key. */
+  async attacksOf(db: Db, keys: readonly { orgId: string; key: string }[]): Promise<AttackRow[]> {
     if (!keys.length) return [];
     const { rows } = await sql<AttackRow>`
-      select a.* from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.ruleId)}::text[], ${keys.map((k) => k.key)}::text[]) as k(org_id, rule_id, key)
-        cross join lateral (select * from attacks a where a.org_id = k.org_id and a.rule_id = k.rule_id and a.key = k.key) a
+      select a.* from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.key)}::text[]) as k(org_id, key)
+        cross join lateral (select * from attacks a where a.org_id = k.org_id and a.key = k.key) a
     `.execute(db);
     return rows;
   }

@@ -27,6 +27,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     select org_id, event_id::text, 'login.failed', occurred_at, ip, username, late from failed_logins
   `.execute(db);
   await db.schema.dropTable('failed_logins').execute();
+  // A key's state loads the attacks of every rule on that key at once: one probe per key, not per rule.
+  await db.schema.createIndex('attacks_org_key_idx').on('attacks').columns(['org_id', 'key']).execute();
 
   await db.schema
     .createTable('rule_settings')
@@ -46,6 +48,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('attacks_org_key_idx').execute();
   await db.schema
     .createTable('rule_overrides')
     .addColumn('org_id', 'uuid', (c) => c.notNull())
