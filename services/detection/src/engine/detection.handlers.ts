@@ -72,10 +72,10 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
     const correlationIds = new Map(events.map(({ index, event }) => [event.id, correlationIdOf(msgs[index]!)]));
     try {
       await this.repo.db.transaction().execute(async (tx) => {
-        const fresh = await this.repo.recordInbox(tx, DETECTION_CONSUMER, events.map((e) => e.event.id));
         changes = await this.engine.evaluate(
           tx,
-          events.filter((e) => fresh.has(e.event.id)).map((e) => e.event),
+          DETECTION_CONSUMER,
+          events.map((e) => e.event),
         );
         await this.repo.write(tx, changes);
         // A detection carries the correlation id of the event that completed it.

@@ -59,20 +59,33 @@ export class DetectionEngine {
     return this.states.size;
   }
 
-  /** Evaluates fresh (not yet processed) events in order inside `tx`. */
-  async evaluate(tx: Transaction<DetectionDatabase>, events: readonly VigilEvent[]): Promise<BatchChanges> {
+  /**
+   * Records the batch's events in the inbox and evaluates those not processed before, in order, inside
+   * `tx`; returns what the batch changes (the caller writes it in the same transaction).
+   */
+  async evaluate(tx: Transaction<DetectionDatabase>, consumer: string, batch: readonly VigilEvent[]): Promise<BatchChanges> {
     const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set() };
-    const observed = events.map((e) => (observable(e.type) ? toObserved(e) : undefined));
-    const kept = events.map((e, i) => this.keptRefs(e, observed[i]).map(keyId));
+    const allObserved = batch.map((e) => (observable(e.type) ? toObserved(e) : undefined));
     const needed = new Map<string, KeyRef>();
-    events.forEach((e, i) => {
-      for (const ref of this.keptRefs(e, observed[i])) needed.set(keyId(ref), ref);
-      for (const ref of this.readRefs(e, observed[i])) needed.set(keyId(ref), ref);
+    batch.forEach((e, i) => {
+      for (const ref of this.keptRefs(e, allObserved[i])) needed.set(keyId(ref), ref);
+      for (const ref of this.readRefs(e, allObserved[i])) needed.set(keyId(ref), ref);
     });
     // One connection per transaction: its queries run one after another.
-    await this.settings.load(tx, new Set(events.map((e) => e.orgid)));
-    await this.loadStates(tx, [...needed.values()]);
+    await this.settings.load(tx, new Set(batch.map((e) => e.orgid)));
+    const missing = [...needed.values()].filter((r) => !this.states.has(keyId(r)));
+    const loaded = await this.repo.recordAndLoad(
+      tx,
+      consumer,
+      batch.map((e) => e.id),
+      missing,
+    );
+    this.install(missing, loaded);
     for (const id of needed.keys()) changes.touched.add(id);
+    const freshIndexes = batch.flatMap((e, i) => (loaded.fresh.has(e.id) ? [i] : []));
+    const events = freshIndexes.map((i) => batch[i]!);
+    const observed = freshIndexes.map((i) => allObserved[i]);
+    const kept = events.map((e, i) => this.keptRefs(e, observed[i]).map(keyId));
 
     const view: StateView = {
       events: (type, kind, value) => this.states.get(keyId({ orgId: this.current!, kind, value }))?.ofType(type) ?? [],
@@ -275,19 +288,14 @@ export class DetectionEngine {
     return refs;
   }
 
-  /** Loads the keys not in memory: their observed events and their window rules' attacks, a few queries for all. */
-  private async loadStates(tx: Transaction<DetectionDatabase>, refs: readonly KeyRef[]): Promise<void> {
-    const missing = refs.filter((r) => !this.states.has(keyId(r)));
-    if (!missing.length) return;
-    const rows = await this.repo.eventsOf(tx, missing);
-    // An IP and an account may share a value: distinct keys, one probe.
-    const attackRows = await this.repo.attacksOf(tx, [...new Map(missing.map((r) => [`${r.orgId}\u0000${r.value}`, { orgId: r.orgId, key: r.value }])).values()]);
+  /** Builds the states of the keys that were not in memory from what PostgreSQL holds for them. */
+  private install(missing: readonly KeyRef[], loaded: Awaited<ReturnType<StateRepository['recordAndLoad']>>): void {
     const fresh = new Map(missing.map((r) => [keyId(r), new KeyState(r.orgId, r.kind, r.value)]));
-    for (const row of rows) {
+    for (const row of loaded.events) {
       const state = fresh.get(keyId({ orgId: row.org_id, kind: row.kind, value: row.key }));
       state?.insert({ eventId: row.event_id, type: row.type, at: row.occurred_at.getTime(), ip: row.ip, account: row.account, attrs: row.attrs });
     }
-    for (const a of attackRows) {
+    for (const a of loaded.attacks) {
       const rule = this.registry.get(a.rule_id);
       if (rule?.kind !== 'window') continue;
       fresh.get(keyId({ orgId: a.org_id, kind: rule.keyKind, value: a.key }))?.attacksOf(a.rule_id).push({ detectionId: a.detection_id, start: a.started_at.getTime(), end: a.last_seen_at.getTime(), eventCount: a.event_count });

@@ -24,41 +24,46 @@ export class StateRepository {
     return this.database.db;
   }
 
-  /** Records the batch's event ids in the inbox; returns those not processed before. */
-  async recordInbox(tx: Transaction<DetectionDatabase>, consumer: string, eventIds: readonly string[]): Promise<Set<string>> {
-    if (!eventIds.length) return new Set();
-    // Arrays instead of a VALUES list: 2 parameters for any batch size, not 2 per row.
-    const { rows } = await sql<{ event_id: string }>`
-      insert into inbox (consumer, event_id) select ${consumer}, id from unnest(${[...new Set(eventIds)]}::text[]) as id
-      on conflict do nothing returning event_id
-    `.execute(tx);
-    return new Set(rows.map((r) => r.event_id));
-  }
-
-  /** The observed events (every type) of many keys, by IP or by account, in one round trip. */
-  async eventsOf(db: Db, keys: readonly KeyRef[]): Promise<(ObservedEventRow & { kind: KeyKind; key: string })[]> {
-    if (!keys.length) return [];
-    const { rows } = await sql<ObservedEventRow & { kind: KeyKind; key: string }>`
-      select e.org_id, e.event_id, e.type, e.occurred_at, e.ip, e.account, e.attrs, e.late, k.kind, k.value as key
-        from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.value)}::text[]) as k(org_id, kind, value)
-        -- lateral: one index probe per key, never a scan of the whole table to hash-join it
-        cross join lateral (
+  /**
+   * One round trip at the start of a batch: records its event ids in the inbox (returning those not
+   * processed before) and loads the observed events (every type) and attack rows (every rule) of the
+   * keys not in memory. Lateral subqueries: one index probe per key, never a scan of a whole table.
+   */
+  async recordAndLoad(
+    tx: Transaction<DetectionDatabase>,
+    consumer: string,
+    eventIds: readonly string[],
+    keys: readonly KeyRef[],
+  ): Promise<{ fresh: Set<string>; events: (ObservedEventRow & { kind: KeyKind; key: string })[]; attacks: AttackRow[] }> {
+    // An IP and an account may share a value: one attack probe for both.
+    const attackKeys = [...new Map(keys.map((k) => [`${k.orgId}\u0000${k.value}`, k])).values()];
+    const { rows } = await sql<{ part: 'i' | 'e' | 'a'; row: Record<string, unknown> }>`
+      with ib as (
+        insert into inbox (consumer, event_id) select ${consumer}, id from unnest(${[...new Set(eventIds)]}::text[]) as id
+        on conflict do nothing returning event_id
+      ), k as (
+        select * from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.value)}::text[]) as k(org_id, kind, value)
+      ), ak as (
+        select * from unnest(${attackKeys.map((k) => k.orgId)}::uuid[], ${attackKeys.map((k) => k.value)}::text[]) as ak(org_id, key)
+      )
+      select 'i' as part, json_build_object('event_id', event_id) as row from ib
+      union all
+      select 'e', json_build_object('org_id', e.org_id, 'event_id', e.event_id, 'type', e.type, 'occurred_at', e.occurred_at, 'ip', e.ip, 'account', e.account, 'attrs', e.attrs, 'late', e.late, 'kind', k.kind, 'key', k.value)
+        from k cross join lateral (
           select * from observed_events e where k.kind = 'ip' and e.org_id = k.org_id and e.ip = k.value
           union all
           select * from observed_events e where k.kind = 'account' and e.org_id = k.org_id and e.account = k.value
         ) e
-    `.execute(db);
-    return rows;
-  }
-
-  /** Every attack row of many keys (all rules), one index probe per key. */
-  async attacksOf(db: Db, keys: readonly { orgId: string; key: string }[]): Promise<AttackRow[]> {
-    if (!keys.length) return [];
-    const { rows } = await sql<AttackRow>`
-      select a.* from unnest(${keys.map((k) => k.orgId)}::uuid[], ${keys.map((k) => k.key)}::text[]) as k(org_id, key)
-        cross join lateral (select * from attacks a where a.org_id = k.org_id and a.key = k.key) a
-    `.execute(db);
-    return rows;
+      union all
+      select 'a', to_json(a) from ak cross join lateral (select * from attacks a where a.org_id = ak.org_id and a.key = ak.key) a
+    `.execute(tx);
+    const out = { fresh: new Set<string>(), events: [] as (ObservedEventRow & { kind: KeyKind; key: string })[], attacks: [] as AttackRow[] };
+    for (const { part, row } of rows) {
+      if (part === 'i') out.fresh.add(row.event_id as string);
+      else if (part === 'e') out.events.push({ ...(row as unknown as ObservedEventRow & { kind: KeyKind; key: string }), occurred_at: new Date(row.occurred_at as string) });
+      else out.attacks.push({ ...(row as unknown as AttackRow), started_at: new Date(row.started_at as string), last_seen_at: new Date(row.last_seen_at as string), detected_at: new Date(row.detected_at as string) });
+    }
+    return out;
   }
 
   /** A batch's state changes, in the batch's transaction: new events, attack rows, marks. */
