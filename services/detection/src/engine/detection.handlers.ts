@@ -69,7 +69,8 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
     if (!events.length) return outcomes;
 
     let changes: BatchChanges | undefined;
-    const correlationIds = new Map(events.map(({ index, event }) => [event.id, correlationIdOf(msgs[index]!)]));
+    // Headers are parsed only for the few messages a detection names (not per message: it shows in profiles).
+    const messageOf = new Map(events.map(({ index, event }) => [event.id, msgs[index]!]));
     try {
       await this.repo.db.transaction().execute(async (tx) => {
         changes = await this.engine.evaluate(
@@ -79,7 +80,13 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
         );
         await this.repo.write(tx, changes);
         // A detection carries the correlation id of the event that completed it.
-        await enqueueEvents(tx, changes.detections, { correlationId: (d) => correlationIds.get(String((d.data as { evidence?: { eventIds?: string[] } }).evidence?.eventIds?.[0])) });
+        const raised = changes;
+        await enqueueEvents(tx, raised.detections, {
+          correlationId: (d) => {
+            const msg = messageOf.get(raised.causedBy.get(d.id) ?? '');
+            return msg ? correlationIdOf(msg) : undefined;
+          },
+        });
         crashPoint(DETECTION_CONSUMER, 'before-commit');
       });
     } catch (err) {

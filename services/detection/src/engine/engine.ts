@@ -28,6 +28,8 @@ export interface BatchChanges {
   late: number;
   /** Key states the batch changed in memory: forgotten if its transaction fails. */
   touched: Set<string>;
+  /** Detection id -> id of the event whose evaluation raised it (its message carries the correlation id). */
+  causedBy: Map<string, string>;
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
@@ -64,7 +66,7 @@ export class DetectionEngine {
    * `tx`; returns what the batch changes (the caller writes it in the same transaction).
    */
   async evaluate(tx: Transaction<DetectionDatabase>, consumer: string, batch: readonly VigilEvent[]): Promise<BatchChanges> {
-    const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set() };
+    const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set(), causedBy: new Map() };
     const allObserved = batch.map((e) => (observable(e.type) ? toObserved(e) : undefined));
     const needed = new Map<string, KeyRef>();
     batch.forEach((e, i) => {
@@ -182,6 +184,7 @@ export class DetectionEngine {
     if (outcome.kind !== 'triggered') return;
     const { window, events, attack } = outcome;
     const text = rule.describe({ key: state.value, window, events, settings });
+    changes.causedBy.set(detectionId, event.id);
     changes.detections.push(
       this.detection(event.orgid, rule, detectionId, { kind: state.kind, value: state.value }, text, {
         windowStart: window.first,
@@ -199,6 +202,7 @@ export class DetectionEngine {
       const detectionId = deriveId(event.orgid, rule.id, ...f.idParts);
       if (changes.detections.some((d) => d.id === detectionId)) continue;
       const keyValue = f.affectedPerson?.account ?? f.evidence.account ?? f.evidence.actor ?? f.evidence.ip;
+      changes.causedBy.set(detectionId, event.id);
       changes.detections.push(
         this.detection(event.orgid, rule, detectionId, keyValue ? { kind: f.evidence.ip === keyValue ? 'ip' : 'account', value: keyValue } : undefined, f, {
           windowStart: f.windowStart,

@@ -66,41 +66,29 @@ export class StateRepository {
     return out;
   }
 
-  /** A batch's state changes, in the batch's transaction: new events, attack rows, marks. */
+  /** A batch's state changes, in the batch's transaction: new events and attack rows in one statement, then marks. */
   async write(tx: Transaction<DetectionDatabase>, changes: { events: NewObservedEvent[]; attacks: AttackWrites; marks: Mark[] }): Promise<void> {
-    if (changes.events.length) {
-      const ev = changes.events;
+    const ev = changes.events;
+    const ups = [...changes.attacks.upserts.entries()];
+    if (ev.length || ups.length || changes.attacks.deletes.size) {
+      // Data-modifying CTEs: the three touch disjoint rows (an absorbed attack is never also upserted).
       await sql`
-        insert into observed_events (org_id, event_id, type, occurred_at, ip, account, attrs, late)
-        select * from unnest(${ev.map((e) => e.org_id)}::uuid[], ${ev.map((e) => e.event_id)}::text[], ${ev.map((e) => e.type)}::text[],
-                             ${ev.map((e) => e.occurred_at)}::timestamptz[], ${ev.map((e) => e.ip ?? null)}::text[], ${ev.map((e) => e.account ?? null)}::text[],
-                             ${ev.map((e) => e.attrs ?? null)}::jsonb[], ${ev.map((e) => e.late ?? false)}::boolean[])
-        on conflict (org_id, event_id) do nothing
+        with ins as (
+          insert into observed_events (org_id, event_id, type, occurred_at, ip, account, attrs, late)
+          select * from unnest(${ev.map((e) => e.org_id)}::uuid[], ${ev.map((e) => e.event_id)}::text[], ${ev.map((e) => e.type)}::text[],
+                               ${ev.map((e) => e.occurred_at)}::timestamptz[], ${ev.map((e) => e.ip ?? null)}::text[], ${ev.map((e) => e.account ?? null)}::text[],
+                               ${ev.map((e) => e.attrs ?? null)}::jsonb[], ${ev.map((e) => e.late ?? false)}::boolean[])
+          on conflict (org_id, event_id) do nothing
+        ), del as (
+          delete from attacks where detection_id = any(${[...changes.attacks.deletes]}::uuid[])
+        ), ups as (
+          insert into attacks (detection_id, org_id, rule_id, key, started_at, last_seen_at, event_count)
+          select * from unnest(${ups.map(([id]) => id)}::uuid[], ${ups.map(([, u]) => u.orgId)}::uuid[], ${ups.map(([, u]) => u.ruleId)}::text[], ${ups.map(([, u]) => u.key)}::text[],
+                               ${ups.map(([, u]) => new Date(u.attack.start))}::timestamptz[], ${ups.map(([, u]) => new Date(u.attack.end))}::timestamptz[], ${ups.map(([, u]) => u.attack.eventCount)}::int[])
+          on conflict (detection_id) do update set started_at = excluded.started_at, last_seen_at = excluded.last_seen_at, event_count = excluded.event_count
+        )
+        select 1
       `.execute(tx);
-    }
-    if (changes.attacks.deletes.size) await tx.deleteFrom('attacks').where('detection_id', 'in', [...changes.attacks.deletes]).execute();
-    if (changes.attacks.upserts.size) {
-      await tx
-        .insertInto('attacks')
-        .values(
-          [...changes.attacks.upserts.entries()].map(([detection_id, u]) => ({
-            detection_id,
-            org_id: u.orgId,
-            rule_id: u.ruleId,
-            key: u.key,
-            started_at: new Date(u.attack.start),
-            last_seen_at: new Date(u.attack.end),
-            event_count: u.attack.eventCount,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.column('detection_id').doUpdateSet((eb) => ({
-            started_at: eb.ref('excluded.started_at'),
-            last_seen_at: eb.ref('excluded.last_seen_at'),
-            event_count: eb.ref('excluded.event_count'),
-          })),
-        )
-        .execute();
     }
     if (changes.marks.length) {
       await sql`
