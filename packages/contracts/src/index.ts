@@ -23,6 +23,7 @@ export * from './events/account';
 export * from './events/decision';
 export * from './queries/define';
 export * from './queries/incident';
+export * from './queries/detection';
 export * from './queries/reporting';
 export * from './queries/ingest-verify';
 export * from './queries/decisions';

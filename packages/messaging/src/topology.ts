@@ -49,7 +49,8 @@ export interface ConsumerSpec {
   stream: StreamDefinition;
   /** Durable name, `<service>-<what>`; also names the dead-letter subject. */
   durable: string;
-  filterSubject: string;
+  /** Omitted: every subject of the stream (NATS 2.9 takes one filter per consumer). */
+  filterSubject?: string;
   /** Deliveries before a message that keeps failing (not transiently) is dead-lettered. */
   maxDeliver?: number;
   ackWaitMs?: number;
@@ -62,7 +63,7 @@ export const consumerDefaults = { maxDeliver: 5, ackWaitMs: 30_000, maxAckPendin
 export function consumerConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   return {
     durable_name: spec.durable,
-    filter_subject: spec.filterSubject,
+    ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(spec.ackWaitMs ?? consumerDefaults.ackWaitMs),

@@ -1,8 +1,6 @@
 import { streams } from '@vigil/contracts';
 import { serviceModule } from '@vigil/platform';
 import { migrations } from './db/migrations';
-import { DetectionRepository } from './rules/detection.repository';
-import { BruteForceHandlers } from './rules/brute-force.handlers';
 import { DecisionRepository } from './decisions/decision.repository';
 import { DecisionService } from './decisions/decision.service';
 import { DecisionHandlers } from './decisions/decision.handlers';
@@ -10,6 +8,13 @@ import { DecisionQueriesController } from './decisions/decision-queries.controll
 import { WatchlistRepository } from './breach-feed/watchlist.repository';
 import { WatchlistQueriesController } from './breach-feed/watchlist-queries.controller';
 import { BreachFeedService } from './breach-feed/breach-feed.service';
+import { DetectionEngine } from './engine/engine';
+import { DetectionHandlers } from './engine/detection.handlers';
+import { RuleRegistry } from './engine/registry';
+import { StateRepository } from './engine/state.repository';
+import { rules } from './rules';
+import { RuleSettingsService } from './settings/rule-settings.service';
+import { RulesController } from './settings/rules.controller';
 
 export const detectionService = {
   service: 'detection',
@@ -20,6 +25,17 @@ export const detectionService = {
 } as const;
 
 export const AppModule = serviceModule(detectionService, {
-  controllers: [DecisionQueriesController, WatchlistQueriesController],
-  providers: [DetectionRepository, BruteForceHandlers, DecisionRepository, DecisionService, DecisionHandlers, WatchlistRepository, BreachFeedService],
+  controllers: [RulesController, DecisionQueriesController, WatchlistQueriesController],
+  providers: [
+    { provide: RuleRegistry, useValue: new RuleRegistry(rules) },
+    StateRepository,
+    RuleSettingsService,
+    DetectionEngine,
+    DetectionHandlers,
+    DecisionRepository,
+    DecisionService,
+    DecisionHandlers,
+    WatchlistRepository,
+    BreachFeedService,
+  ],
 });

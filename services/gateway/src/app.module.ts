@@ -16,6 +16,7 @@ import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ObligationsController } from './obligations/obligations.controller';
 import { AffectedPeopleImporter, CsvBodies } from './incidents/affected-people-import';
+import { DetectionRulesController } from './detection-rules/detection-rules.controller';
 import { ReportsController } from './reports/reports.controller';
 import { OpenApiController } from './openapi/openapi.controller';
 import { DocsController } from './openapi/docs.controller';
@@ -41,6 +42,7 @@ export const AppModule = serviceModule(gatewayService, {
     EventsController,
     EventsVerifyController,
     IncidentsController,
+    DetectionRulesController,
     ObligationsController,
     ReportsController,
     DeadLettersController,

@@ -187,7 +187,10 @@ export function serviceEnv(name: ServiceName, infra: { db: TestDatabase; nats: {
 }
 
 let seq = 0;
-/** A login.failed CloudEvent as a producer would send it. */
+/**
+ * A login.failed CloudEvent as a producer would send it. The default account is one per IP, so a
+ * test about one IP's failures raises brute force by IP alone, not also by account.
+ */
 export function loginFailed(ip: string, opts: { at?: Date; username?: string; id?: string } = {}) {
   seq += 1;
   return {
@@ -196,6 +199,6 @@ export function loginFailed(ip: string, opts: { at?: Date; username?: string; id
     source: 'https://app.example.test/login',
     type: 'login.failed',
     time: (opts.at ?? new Date()).toISOString(),
-    data: { ip, username: opts.username ?? 'alice@example.test', reason: 'invalid_password' },
+    data: { ip, username: opts.username ?? `user-${ip.replace(/[^0-9a-z]/gi, '-')}@example.test`, reason: 'invalid_password' },
   };
 }

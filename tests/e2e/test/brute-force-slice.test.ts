@@ -64,13 +64,14 @@ describe('brute-force slice (all six services)', () => {
   it('keeps 50 failures from one IP in one window as one incident, and writes never fail', async () => {
     const org = await stack.createOrg('Fifty', ['soc@fifty.test']);
     const start = Date.now() - 10 * 60_000;
-    const events = Array.from({ length: 50 }, (_, i) => loginFailed('198.51.100.23', { at: new Date(start + i * 10_000) }));
+    // Ten accounts, five tries each: brute force by IP only (not on an account, not credential stuffing).
+    const events = Array.from({ length: 50 }, (_, i) => loginFailed('198.51.100.23', { at: new Date(start + i * 10_000), username: `user${i % 10}@fifty.test` }));
     for (let i = 0; i < 50; i += 10) expect((await submit(org, events.slice(i, i + 10))).accepted).toBe(10);
     await stack.smtp.waitForMessages(1, (m) => m.to.includes('soc@fifty.test'), 60_000);
     await stack.settle();
 
     expect(await stack.count('select count(*) as n from ingest.raw_events where org_id = $1', [org.orgId])).toBe(50);
-    expect(await stack.count('select count(*) as n from detection.failed_logins where org_id = $1', [org.orgId])).toBe(50);
+    expect(await stack.count("select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'", [org.orgId])).toBe(50);
     expect(await incidentsOf(org)).toBe(1);
     expect(mailsTo('soc@fifty.test')).toHaveLength(1);
     expect(await stack.deadLetterCount()).toBe(0);
@@ -93,7 +94,7 @@ describe('brute-force slice (all six services)', () => {
   it('raises nothing for 4 failures', async () => {
     const org = await stack.createOrg('Four', ['ops@four.test']);
     await submit(org, Array.from({ length: 4 }, () => loginFailed('203.0.113.99')));
-    await waitFor(async () => (await stack.count('select count(*) as n from detection.failed_logins where org_id = $1', [org.orgId])) === 4, {
+    await waitFor(async () => (await stack.count("select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'", [org.orgId])) === 4, {
       timeoutMs: 30_000,
       description: 'detection to see the 4 failures',
     });

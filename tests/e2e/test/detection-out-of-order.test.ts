@@ -77,7 +77,7 @@ describe('detection under out-of-order delivery (gateway to incident)', () => {
   it('still detects an attack whose first failures were in flight when detection was killed -9', async () => {
     // The default 30 s ack wait: the crashed batch comes back well after the failures sent after the restart.
     await stack.services.get('detection')!.stop();
-    const crashing = await stack.startService('detection', { VIGIL_FAULT_KILL: 'detection-login-failed:before-commit' });
+    const crashing = await stack.startService('detection', { VIGIL_FAULT_KILL: 'detection-events:before-commit' });
     const org = await stack.createOrg('Crash', ['soc@crash.test']);
     const start = Date.now() - 5 * MIN;
     const log = [0, 1, 2, 3, 4].map((s) => loginFailed('203.0.113.66', { at: new Date(start + s * 1000) }));
@@ -87,8 +87,8 @@ describe('detection under out-of-order delivery (gateway to incident)', () => {
     await stack.startService('detection');
     await submit(org, log.slice(3));
     // The auth log streamed on: the last two failures are counted before the crashed ones come back.
-    const counted = () => stack.count('select count(*) as n from detection.failed_logins where org_id = $1', [org.orgId]);
-    await waitFor(async () => (await stack.count('select count(*) as n from detection.failed_logins where org_id = $1 and occurred_at >= $2', [org.orgId, new Date(start + 3000)])) === 2, {
+    const counted = () => stack.count("select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed'", [org.orgId]);
+    await waitFor(async () => (await stack.count("select count(*) as n from detection.observed_events where org_id = $1 and type = 'login.failed' and occurred_at >= $2", [org.orgId, new Date(start + 3000)])) === 2, {
       timeoutMs: 60_000,
       description: 'the failures sent after the restart to be counted',
     });

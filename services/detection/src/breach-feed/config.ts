@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { envWithDefaultPort } from '@vigil/platform';
 
 /** The breach-feed connector's variables (off without an API key); part of detection's environment. */
 export const breachFeedEnv = {
@@ -20,5 +19,4 @@ export const breachFeedEnv = {
   VIGIL_HIBP_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
 };
 
-export const detectionEnvSchema = envWithDefaultPort(8082).extend(breachFeedEnv);
 export type BreachFeedConfig = z.infer<z.ZodObject<typeof breachFeedEnv>>;

@@ -1,14 +1,23 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingTables } from '@vigil/messaging';
 
-/** Failed logins kept for the sliding windows (pruned after the longest window). */
-export interface FailedLoginsTable {
+/** Facts a rule needs beyond time, IP and account (record counts, action names, coordinates). */
+export type EventAttrs = Record<string, string | number | boolean | null>;
+
+/**
+ * Every event a windowed rule reads, once per (org, event id): the window state the engine rebuilds a
+ * key from after a restart or an eviction. Pruned after the longest window an org can configure.
+ */
+export interface ObservedEventsTable {
   org_id: string;
   event_id: string;
-  ip: string;
-  username: string | null;
+  type: string;
   occurred_at: Date;
-  /** Arrived more than half a window behind its IP's newest failure (see docs/architecture.md). */
+  ip: string | null;
+  /** Login name, export/denial actor or admin id: the "who" a rule keys on. */
+  account: string | null;
+  attrs: ColumnType<EventAttrs | null, string | null, string | null>;
+  /** Arrived more than the allowed lateness behind its key's newest event (see docs/detection-rules.md). */
   late: Generated<boolean>;
 }
 
@@ -27,18 +36,22 @@ export interface AttacksTable {
   detected_at: Generated<Date>;
 }
 
-/** Per-org overrides of a rule's defaults. */
-export interface RuleOverridesTable {
+/** An org's settings of one rule: a JSON document the rule's zod schema validates (defaults fill the rest). */
+export interface RuleSettingsTable {
   org_id: string;
   rule_id: string;
-  enabled: boolean;
-  threshold: number | null;
-  window_seconds: number | null;
+  settings: ColumnType<Record<string, unknown>, string, string>;
   updated_at: Generated<Date>;
+  updated_by: string;
 }
 
 export interface DetectionDatabase extends MessagingTables {
-  failed_logins: FailedLoginsTable;
+  observed_events: ObservedEventsTable;
   attacks: AttacksTable;
-  rule_overrides: RuleOverridesTable;
+  rule_settings: RuleSettingsTable;
 }
+
+export type ObservedEventRow = Selectable<ObservedEventsTable>;
+export type NewObservedEvent = Insertable<ObservedEventsTable>;
+export type AttackRow = Selectable<AttacksTable>;
+export type RuleSettingsRow = Selectable<RuleSettingsTable>;

@@ -28,6 +28,49 @@ export interface WindowSettings {
   windowMs: number;
 }
 
+/**
+ * How a window is measured: by default the number of events; a rule like credential stuffing counts
+ * distinct values instead (`distinctValues`). Must grow with the events a window holds (never shrink),
+ * which is what lets an event only ever complete windows that contain it.
+ */
+export type WindowMeasure<E extends WindowEvent> = (t: number, sortedEvents: readonly E[], windowMs: number) => WindowCount;
+
+export const countEvents = <E extends WindowEvent>(t: number, sortedEvents: readonly E[], windowMs: number): WindowCount =>
+  maxCountOfWindowsContaining(
+    t,
+    sortedEvents.map((e) => e.at),
+    windowMs,
+  );
+
+/**
+ * The fullest window (x - W, x] containing t by distinct non-null `valueOf` (x over event times in
+ * [t, t + W)); `count` is the number of distinct values. Ties go to the earliest x.
+ */
+export function distinctValues<E extends WindowEvent>(valueOf: (e: E) => string | null | undefined): WindowMeasure<E> {
+  return (t, sorted, windowMs) => {
+    let best: WindowCount = { count: 0, end: t, first: t };
+    const counts = new Map<string, number>();
+    let lo = 0;
+    let hi = 0;
+    const candidates = [t, ...sorted.filter((e) => e.at > t && e.at < t + windowMs).map((e) => e.at)];
+    for (const x of candidates) {
+      for (; hi < sorted.length && sorted[hi]!.at <= x; hi++) {
+        const v = valueOf(sorted[hi]!);
+        if (v != null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      for (; lo < hi && sorted[lo]!.at <= x - windowMs; lo++) {
+        const v = valueOf(sorted[lo]!);
+        if (v == null) continue;
+        const n = counts.get(v)! - 1;
+        if (n === 0) counts.delete(v);
+        else counts.set(v, n);
+      }
+      if (counts.size > best.count) best = { count: counts.size, end: x, first: sorted[lo]?.at ?? x };
+    }
+    return best;
+  };
+}
+
 /** Closed interval of event times [start, end]. */
 export interface Span {
   start: number;
@@ -98,13 +141,18 @@ export function maxWindowCount(sortedTimes: readonly number[], windowMs: number)
   return best;
 }
 
-/** The definition, computed from scratch: the attacks (cluster spans) among one key's events. */
-export function referenceAttacks(events: readonly WindowEvent[], settings: WindowSettings): Span[] {
-  const byId = new Map(events.map((e) => [e.eventId, e.at]));
-  const times = [...byId.values()].sort((a, b) => a - b);
+/**
+ * The definition, computed from scratch: the attacks (cluster spans) among one key's events. With a
+ * measure, a cluster is an attack iff some window around one of its events measures >= threshold.
+ */
+export function referenceAttacks<E extends WindowEvent>(events: readonly E[], settings: WindowSettings, measure?: WindowMeasure<E>): Span[] {
+  const byId = new Map(events.map((e) => [e.eventId, e]));
+  const sorted = [...byId.values()].sort((a, b) => a.at - b.at || a.eventId.localeCompare(b.eventId));
+  const times = sorted.map((e) => e.at);
   return clustersOf(times, settings.windowMs).filter((c) => {
-    const inside = times.filter((t) => t >= c.start && t <= c.end);
-    return maxWindowCount(inside, settings.windowMs) >= settings.threshold;
+    const inside = sorted.filter((e) => e.at >= c.start && e.at <= c.end);
+    if (!measure) return maxWindowCount(inside.map((e) => e.at), settings.windowMs) >= settings.threshold;
+    return inside.some((e) => measure(e.at, inside, settings.windowMs).count >= settings.threshold);
   });
 }
 
@@ -145,7 +193,12 @@ const hull = (spans: readonly Span[]): Span => ({ start: Math.min(...spans.map((
  * Folds one freshly recorded event (already stored, not a duplicate) into its key's attacks. Run under
  * the per-key lock, inside the transaction that recorded the event.
  */
-export async function observe<E extends WindowEvent>(store: ClusterStore<E>, event: ObservedEvent, settings: WindowSettings): Promise<Observation<E>> {
+export async function observe<E extends WindowEvent>(
+  store: ClusterStore<E>,
+  event: ObservedEvent,
+  settings: WindowSettings,
+  measure: WindowMeasure<E> = countEvents,
+): Promise<Observation<E>> {
   const { at } = event;
   const W = settings.windowMs;
   // Nothing of this key is later than t: the cluster cannot grow past t, so no walk forward.
@@ -155,11 +208,7 @@ export async function observe<E extends WindowEvent>(store: ClusterStore<E>, eve
   if (near.length > 0) return join(store, event, near, inOrder, W);
 
   const events = await store.eventsAround(at, W);
-  const window = maxCountOfWindowsContaining(
-    at,
-    events.map((e) => e.at),
-    W,
-  );
+  const window = measure(at, events, W);
   if (window.count < settings.threshold) return { kind: 'quiet' };
 
   const span = await store.cluster({ start: at, end: at }, W, { before: true, after: !inOrder });

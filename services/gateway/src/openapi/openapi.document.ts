@@ -21,6 +21,7 @@ import {
   affectedPeopleBodyV1,
   assignBodyV1,
   createIncidentBodyV1,
+  detectionRuleViewV1,
   fieldErrorSchema,
   incidentListParamsV1,
   incidentPageV1,
@@ -71,6 +72,7 @@ const queryProblems = (owner: string) => ({
   '504': problemResponse(`the ${owner} service did not answer in time`),
 });
 
+const ruleId = { name: 'id', in: 'path', required: true, schema: { type: 'string', examples: ['brute_force.ip'] }, description: 'detection rule id' };
 const apiKeyId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'API key id' };
 const revokeResponses = {
   '200': ok('revoked (or already revoked): the key, with revokedAt', 'ApiKey'),
@@ -143,6 +145,8 @@ export function buildOpenApiDocument() {
     IncidentObligations: incidentObligationsV1,
     RegimeList: regimeListV1,
     ComplianceProfile: complianceProfileV1,
+    DetectionRule: detectionRuleViewV1,
+    DetectionRuleList: z.object({ rules: z.array(detectionRuleViewV1) }),
   });
   // Incident filters are transformed after parsing (comma lists): describe what the caller sends.
   const queryParameters = (shape: Record<string, z.ZodType>, io: 'input' | 'output') =>
@@ -333,6 +337,33 @@ export function buildOpenApiDocument() {
           summary: 'Change compliance profile flags (the others keep their value)',
           requestBody: { required: true, content: json(componentRef('ComplianceProfileRequest')) },
           responses: { '200': ok('the profile', 'ComplianceProfile'), '400': problemResponse('invalid body (errors point at each field)'), ...authProblems('admin'), ...queryProblems('incident') },
+        },
+      },
+      '/v1/detection/rules': {
+        get: {
+          summary: 'Every detection rule with the settings in force for this organisation',
+          responses: { '200': ok('the rules, with defaults and effective settings', 'DetectionRuleList'), ...authProblems('admin'), ...queryProblems('detection') },
+        },
+      },
+      '/v1/detection/rules/{id}': {
+        get: {
+          summary: 'One detection rule with its settings',
+          parameters: [ruleId],
+          responses: { '200': ok('the rule', 'DetectionRule'), '400': problemResponse('not a rule id'), ...authProblems('admin'), '404': problemResponse('no such rule'), ...queryProblems('detection') },
+        },
+        put: {
+          summary: "Replace this organisation's settings of a rule",
+          description:
+            'The body is the whole settings document (fields left out take the rule\'s defaults; see `defaults` in GET). Validated against the rule\'s own schema; effective for the next event detection evaluates, no restart. Audited as an admin action. See docs/detection-rules.md.',
+          parameters: [ruleId],
+          requestBody: { required: true, content: json({ type: 'object', additionalProperties: true }) },
+          responses: {
+            '200': ok('the rule with its new settings', 'DetectionRule'),
+            '400': problemResponse('settings that do not fit the rule (errors name each field with a JSON pointer into the body)'),
+            ...authProblems('admin'),
+            '404': problemResponse('no such rule'),
+            ...queryProblems('detection'),
+          },
         },
       },
       '/v1/reports/breach-summary': {

@@ -1,0 +1,26 @@
+const { connect } = require('nats');
+const { createEvent, eventSubject, loginFailedV1, streams } = require('@vigil/contracts');
+const { bootstrapService, createLogger, loadConfig } = require('@vigil/platform');
+const { createTestDatabase, startNats, waitFor } = require('@vigil/testing');
+const { AppModule } = require('../services/detection/dist/app.module');
+const { detectionEnvSchema } = require('../services/detection/dist/config');
+(async () => {
+  const [db, nats] = await Promise.all([createTestDatabase({ schemas: ['detection'] }), startNats()]);
+  const config = loadConfig(detectionEnvSchema, { PORT: '0', DATABASE_URL: db.urlFor('detection'), NATS_URL: nats.url, LOG_LEVEL: 'silent' }, 'detection');
+  const log = createLogger('detection', 'silent');
+  let app = await bootstrapService(AppModule(config, log), { config, log });
+  await app.close();
+  const nc = await connect({ servers: nats.url });
+  const js = nc.jetstream();
+  const org = '7c0e0c4e-6a6f-4b8e-9f57-1f0a7d3c2b11';
+  const N = 20000, t0 = Date.now() - 600000;
+  const evs = Array.from({ length: N }, (_, n) => createEvent(loginFailedV1, { orgid: org, source: 'x', time: new Date(t0 + n * 10), data: { ip: `10.0.${(n % 10000) >> 8}.${n % 256}`, username: `user${n % 5000}@b.test` } }));
+  for (let i = 0; i < N; i += 1000) await Promise.all(evs.slice(i, i + 1000).map((e) => js.publish(eventSubject(e.type, e.orgid), new TextEncoder().encode(JSON.stringify(e)), { msgID: e.id })));
+  const jsm = await nc.jetstreamManager();
+  const t = Date.now();
+  app = await bootstrapService(AppModule(config, log), { config, log });
+  await waitFor(async () => (await jsm.consumers.info(streams.security.name, 'detection-events')).ack_floor.stream_seq >= N, { timeoutMs: 600000, intervalMs: 20 });
+  console.log('rate', N / ((Date.now() - t) / 1000));
+  await app.close(); await nc.close(); await nats.stop(); await db.drop();
+  process.exit(0);
+})();
