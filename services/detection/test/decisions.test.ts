@@ -4,7 +4,7 @@ import { publishEvent } from '@vigil/messaging';
 import { bootstrapService, createLogger, loadConfig } from '@vigil/platform';
 import { createTestDatabase, startNats, waitFor, type TestDatabase, type TestNats } from '@vigil/testing';
 import { AppModule } from '../src/app.module';
-import { detectionEnvSchema } from '../src/breach-feed/config';
+import { detectionEnvSchema } from '../src/config';
 import { DecisionRepository } from '../src/decisions/decision.repository';
 
 /**
