@@ -28,9 +28,10 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     await hibp?.stop();
   });
 
-  async function attack(org: TestOrg, ip: string, at: number) {
+  /** `username`: the account tried (default: one per IP, so only the IP rule fires). */
+  async function attack(org: TestOrg, ip: string, at: number, username?: string) {
     // 5 failures within a minute ending at `at`: one brute_force.ip detection whose time is `at`.
-    const events = Array.from({ length: 5 }, (_, i) => loginFailed(ip, { at: new Date(at - (4 - i) * 10_000) }));
+    const events = Array.from({ length: 5 }, (_, i) => loginFailed(ip, { at: new Date(at - (4 - i) * 10_000), username }));
     const res = await stack.api('/v1/events', { key: org.key, body: events });
     expect(res.status).toBe(202);
   }
@@ -239,7 +240,7 @@ describe('response decisions and breach feed (gateway, ingest, detection)', () =
     const policy = { rules: { 'brute_force.ip': [{ kind: 'block_ip', baseSeconds: 3600, maxSeconds: 3600 }, { kind: 'force_password_reset', baseSeconds: 86400, maxSeconds: 86400 }] } };
     expect((await stack.api('/v1/decisions/policy', { key: org.key, method: 'PUT', body: policy })).status).toBe(200);
     const at = Date.now() - 10 * MIN;
-    await attack(org, '192.0.2.150', at);
+    await attack(org, '192.0.2.150', at, 'alice@example.test');
     const made = await waitForDecisions(org, 2);
     const reset = made.find((d) => d.kind === 'force_password_reset');
     expect(reset).toMatchObject({ target: 'alice@example.test', durationSeconds: 86400 });
