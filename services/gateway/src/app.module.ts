@@ -13,7 +13,7 @@ import { RpcClient } from './rpc.client';
 import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
 import { EventsVerifyController } from './events/verify.controller';
-import { IncidentsController } from './incidents/incidents.controller';
+import { IncidentsController, PlaybookTemplateController } from './incidents/incidents.controller';
 import { ObligationsController } from './obligations/obligations.controller';
 import { AffectedPeopleImporter, CsvBodies } from './incidents/affected-people-import';
 import { ReportsController } from './reports/reports.controller';
@@ -41,6 +41,7 @@ export const AppModule = serviceModule(gatewayService, {
     EventsController,
     EventsVerifyController,
     IncidentsController,
+    PlaybookTemplateController,
     ObligationsController,
     ReportsController,
     DeadLettersController,
