@@ -223,6 +223,8 @@ describe('response-target status', () => {
     const fresh = await create(org, { discoveredAt: new Date(Date.now() - HOUR).toISOString() });
     expect(fresh.responseTarget).toMatchObject({ hours: 48, status: 'pending' });
     expect((await to(org, fresh.id, 'contained')).responseTarget.status).toBe('met');
+    // Reopened: still met, the first containment answered the target.
+    expect((await to(org, fresh.id, 'investigating', { reason: 'another host' })).responseTarget.status).toBe('met');
     const old = await create(org, { discoveredAt: '2026-01-04T09:00:00.000Z' });
     expect(old.responseTarget).toEqual({ hours: 48, dueAt: '2026-01-06T09:00:00.000Z', status: 'overdue' });
     expect((await to(org, old.id, 'contained')).responseTarget.status).toBe('missed');

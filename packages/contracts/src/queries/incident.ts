@@ -78,7 +78,7 @@ export const incidentViewV1 = incidentSummaryV1
       .object({
         hours: z.number().int().nonnegative().describe('0 = immediate'),
         dueAt: queryTimestamp,
-        status: deadlineStatusSchema.describe('met/missed: contained by dueAt or after it (containedAt); pending/overdue: not contained yet'),
+        status: deadlineStatusSchema.describe('met/missed: first contained by dueAt or after it; pending/overdue: never contained yet'),
       })
       .describe('response-time target of the effective severity, from discovery'),
     origin: z

@@ -50,6 +50,8 @@ export function toView({ incident: i, timeline, tasks, detectionCount }: Details
   const origin = i.origin as Record<string, unknown>;
   const targetHours = RESPONSE_TARGET_HOURS[i.severity];
   const targetDue = new Date(i.discovered_at.getTime() + targetHours * HOUR);
+  // The first containment answers the target: a reopen and a later containment do not undo it.
+  const firstContained = timeline.find((t) => t.kind === 'incident.status_changed' && (t.detail as { to?: string }).to === 'contained')?.at ?? null;
   return {
     ...toSummary(i),
     description: i.description,
@@ -82,7 +84,7 @@ export function toView({ incident: i, timeline, tasks, detectionCount }: Details
     severityComputed: i.severity_computed,
     severityReasons: i.severity_reasons,
     severityOverride: i.severity_override,
-    responseTarget: { hours: targetHours, dueAt: targetDue.toISOString(), status: deadlineStatus(targetDue, i.contained_at, now)! },
+    responseTarget: { hours: targetHours, dueAt: targetDue.toISOString(), status: deadlineStatus(targetDue, firstContained, now)! },
     origin: {
       ...origin,
       kind: i.origin_kind,
