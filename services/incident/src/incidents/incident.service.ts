@@ -147,10 +147,8 @@ function severityColumns(f: IncidentFacts, rows: number, baseline: Severity | nu
   return { severity_computed: severity, severity_reasons: JSON.stringify(reasons), severity: override?.severity ?? severity };
 }
 
-export type PlaybookTask = PlaybookTemplateBodyV1['tasks'][number];
-
 /** The seed playbook as a template: what an org that set none gets. */
-export const DEFAULT_PLAYBOOK: readonly PlaybookTask[] = PLAYBOOK.map((p) => ({ phase: p.phase, title: p.title, dueAfterHours: p.dueHours }));
+const DEFAULT_PLAYBOOK: PlaybookTemplateBodyV1['tasks'] = PLAYBOOK.map((p) => ({ phase: p.phase, title: p.title, dueAfterHours: p.dueHours }));
 
 /** Category of an incident opened by a detection rule, from the rule family (`brute_force.ip` -> `brute_force`). */
 function categoryOf(ruleId: string): string {
@@ -518,25 +516,25 @@ export class IncidentService {
       const before = await this.locked(tx, orgId, ref);
       IncidentService.refuseClosed(before, 'request notifications');
       let count = Number(before.affected_people_rows);
-      if (body.subjectIds) {
-        const unique = [...new Set(body.subjectIds)];
-        const unknown = await this.repo.unknownSubjects(tx, before.id, unique);
+      const subjectIds = body.subjectIds && [...new Set(body.subjectIds)];
+      if (body.subjectIds && subjectIds) {
+        const unknown = await this.repo.unknownSubjects(tx, before.id, subjectIds);
         if (unknown.size) {
           const errors = body.subjectIds.flatMap((id, i) => (unknown.has(id) ? [{ pointer: `/subjectIds/${i}`, message: 'not an affected person of this incident' }] : [])).slice(0, 50);
           throw new CommandError({ error: 'unprocessable', detail: `${unknown.size} of the subjectIds are not recorded as affected people of ${before.number}`, errors });
         }
-        count = unique.length;
+        count = subjectIds.length;
       } else if (count === 0) {
         throw new CommandError({ error: 'conflict', detail: `${before.number} has no affected people recorded: add them before you request their notification` });
       }
       const now = new Date();
       const requestId = newId();
       const message = body.message ?? null;
-      const allPeople = body.subjectIds === undefined;
+      const allPeople = subjectIds === undefined;
       const row = await this.change(
         tx,
         before,
-        { kind: 'notification.requested', actor, at: now, detail: { requestId, channel: body.channel, count, allPeople, message, ...(body.subjectIds ? { subjectIds: [...new Set(body.subjectIds)] } : {}) } },
+        { kind: 'notification.requested', actor, at: now, detail: { requestId, channel: body.channel, count, allPeople, message, ...(subjectIds ? { subjectIds } : {}) } },
         {},
         {
           def: incidentNotificationRequestedV1,
@@ -550,7 +548,7 @@ export class IncidentService {
 
   async playbookTemplate(orgId: string) {
     const saved = await this.repo.playbookTemplate(orgId);
-    return saved ? { tasks: saved.tasks, custom: true, updatedAt: saved.updated_at.toISOString() } : { tasks: [...DEFAULT_PLAYBOOK], custom: false, updatedAt: null };
+    return saved ? { tasks: saved.tasks, custom: true, updatedAt: saved.updated_at.toISOString() } : { tasks: DEFAULT_PLAYBOOK, custom: false, updatedAt: null };
   }
 
   /** Replaces the org's template; incidents already open keep the tasks they started with. */
