@@ -36,5 +36,6 @@ export * from './api/decisions';
 export * from './incidents/lifecycle';
 export * from './incidents/facts';
 export * from './incidents/commands';
+export * from './incidents/response';
 export * from './api/obligations';
 export * from './events/obligations';

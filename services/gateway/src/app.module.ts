@@ -13,7 +13,7 @@ import { RpcClient } from './rpc.client';
 import { EventSubmissionService } from './events/event-submission.service';
 import { EventsController } from './events/events.controller';
 import { EventsVerifyController } from './events/verify.controller';
-import { IncidentsController } from './incidents/incidents.controller';
+import { IncidentsController, PlaybookTemplateController } from './incidents/incidents.controller';
 import { ObligationsController } from './obligations/obligations.controller';
 import { AffectedPeopleImporter, CsvBodies } from './incidents/affected-people-import';
 import { DetectionRulesController } from './detection-rules/detection-rules.controller';
@@ -43,6 +43,7 @@ export const AppModule = serviceModule(gatewayService, {
     EventsVerifyController,
     IncidentsController,
     DetectionRulesController,
+    PlaybookTemplateController,
     ObligationsController,
     ReportsController,
     DeadLettersController,

@@ -178,7 +178,9 @@ describe('severity from facts', () => {
     const i = await create(org, { affectedCount, dataCategories: ['email', 'name'] });
     expect(i.severity).toBe(severity);
     const hours = { critical: 0, high: 4, medium: 24, low: 48 }[severity];
-    expect(i.responseTarget).toEqual({ hours, dueAt: new Date(Date.parse('2026-12-04T09:00:00.000Z') + hours * 3_600_000).toISOString() });
+    const due = Date.parse('2026-12-04T09:00:00.000Z') + hours * 3_600_000;
+    // Not contained: pending until the target passes, overdue after.
+    expect(i.responseTarget).toEqual({ hours, dueAt: new Date(due).toISOString(), status: due >= Date.now() ? 'pending' : 'overdue' });
   });
 
   it('payment data is critical for a single person', async () => {

@@ -57,3 +57,38 @@ it('chains and completes incidents written before the lifecycle', async () => {
   const verifier = new TimelineVerifier(new IncidentRepository(database));
   expect(await verifier.verify(org, id)).toEqual({ intact: true, checked: 2 });
 });
+
+it('gives tasks written before playbook templates the seed clock of their phase, so discovery corrections still move them', async () => {
+  const tdb2 = await createTestDatabase({ schemas: ['incident'] });
+  const database2 = createDatabase<IncidentDatabase>({ url: tdb2.urlFor('incident'), schema: 'incident' });
+  try {
+    await migrateToLatest(database2.db, 'incident', Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '20261220T000000')));
+    const id = randomUUID();
+    await tdb2.query(
+      `insert into incident.incidents (id, org_id, number, title, description, category, severity, severity_computed, status, detected_at, origin, discovered_at, created_by)
+       values ($1, $2, 'INC-20261201-0001', 'Laptop lost', '', 'other', 'low', 'low', 'investigating', '2026-12-01T10:00:00Z', '{}', '2026-12-01T10:00:00Z', '{"type":"service","id":"incident"}')`,
+      [id, randomUUID()],
+    );
+    await tdb2.query(
+      `insert into incident.incident_tasks (id, incident_id, org_id, position, phase, title, due_at)
+       select gen_random_uuid(), $1, org_id, p.position, p.phase, p.phase, null from incident.incidents,
+              unnest(array['detection', 'containment', 'assessment', 'notification', 'remediation', 'closure']) with ordinality as p(phase, position) where id = $1`,
+      [id],
+    );
+    await migrateToLatest(database2.db, 'incident', migrations);
+    const repo = new IncidentRepository(database2);
+    await database2.db.transaction().execute((tx) => repo.shiftOpenTaskDeadlines(tx, id, new Date('2026-12-02T10:00:00Z')));
+    const tasks = await tdb2.query<{ phase: string; due_after_hours: number | null; due_at: Date | null }>('select phase, due_after_hours, due_at from incident.incident_tasks where incident_id = $1 order by position', [id]);
+    expect(tasks.map((t) => [t.phase, t.due_after_hours, t.due_at?.toISOString() ?? null])).toEqual([
+      ['detection', 1, '2026-12-02T11:00:00.000Z'],
+      ['containment', 4, '2026-12-02T14:00:00.000Z'],
+      ['assessment', 24, '2026-12-03T10:00:00.000Z'],
+      ['notification', 72, '2026-12-05T10:00:00.000Z'],
+      ['remediation', null, null],
+      ['closure', null, null],
+    ]);
+  } finally {
+    await database2.close();
+    await tdb2.drop();
+  }
+});

@@ -118,6 +118,29 @@ export const incidentTaskUpdatedV1 = defineEvent({
     .strict(),
 });
 
+/**
+ * Someone asked for the affected people to be told (issue 8). Each request has its own id, so a second
+ * request while one is pending is a second event; a drill's says drill=true and is never sent to anyone.
+ */
+export const incidentNotificationRequestedV1 = defineEvent({
+  type: 'incident.notification_requested',
+  version: 1,
+  schema: z
+    .object({
+      ...base,
+      requestId: z.uuid(),
+      number: incidentNumberSchema,
+      requestedBy: changeActor,
+      channel: z.enum(['email', 'in_app', 'both']),
+      message: z.string().max(20_000).nullable().describe('what to tell them; null = the standard notice'),
+      count: z.number().int().positive().describe('people to notify'),
+      allPeople: z.boolean().describe('every affected person recorded when requested, or a chosen subset'),
+      drill: z.boolean(),
+    })
+    .strict(),
+});
+export type IncidentNotificationRequestedV1 = z.infer<typeof incidentNotificationRequestedV1.schema>;
+
 /** Every incident event after creation: each carries the snapshot read models keep. */
 export const incidentChangeEvents = [
   incidentStatusChangedV1,
@@ -127,4 +150,5 @@ export const incidentChangeEvents = [
   incidentAffectedPeopleAddedV1,
   incidentDetectionMergedV1,
   incidentTaskUpdatedV1,
+  incidentNotificationRequestedV1,
 ] as const;

@@ -5,10 +5,17 @@ import { defineQuery, queryErrorReplySchema, queryTimestamp } from './define';
 
 const actorView = z.object({ type: z.enum(['api-key', 'service']), id: z.string() });
 
-/** The response phase tasks of the playbook (the seed's six phases), due relative to discovery. */
+/** The seed's six response phases; every playbook task (default or an org's template) is in one. */
+export const PLAYBOOK_PHASES = ['detection', 'containment', 'assessment', 'notification', 'remediation', 'closure'] as const;
+
+/** Where a deadline stands: met/missed once done, pending/overdue while not. */
+export const deadlineStatusSchema = z.enum(['met', 'missed', 'pending', 'overdue']);
+export type DeadlineStatus = z.infer<typeof deadlineStatusSchema>;
+
+/** The response phase tasks of the playbook, due relative to discovery. */
 export const playbookTaskViewV1 = z.object({
   id: z.uuid(),
-  phase: z.enum(['detection', 'containment', 'assessment', 'notification', 'remediation', 'closure']),
+  phase: z.enum(PLAYBOOK_PHASES),
   title: z.string(),
   dueAt: queryTimestamp.nullable().describe('null for ongoing phases'),
   assignee: z.string().nullable(),
@@ -68,7 +75,11 @@ export const incidentViewV1 = incidentSummaryV1
     severityReasons: z.array(z.string()).describe('which rows of the classification table applied'),
     severityOverride: z.object({ severity: severitySchema, reason: z.string(), by: actorView, at: queryTimestamp }).nullable(),
     responseTarget: z
-      .object({ hours: z.number().int().nonnegative().describe('0 = immediate'), dueAt: queryTimestamp })
+      .object({
+        hours: z.number().int().nonnegative().describe('0 = immediate'),
+        dueAt: queryTimestamp,
+        status: deadlineStatusSchema.describe('met/missed: first contained by dueAt or after it; pending/overdue: never contained yet'),
+      })
       .describe('response-time target of the effective severity, from discovery'),
     origin: z
       .object({
@@ -140,7 +151,7 @@ export const incidentViewExampleV1: IncidentViewV1 = {
   severityComputed: 'medium',
   severityReasons: ['low: 0 people affected (< 10)', 'medium: severity of the detection that opened it'],
   severityOverride: null,
-  responseTarget: { hours: 24, dueAt: '2026-11-24T10:00:00.000Z' },
+  responseTarget: { hours: 24, dueAt: '2026-11-24T10:00:00.000Z', status: 'overdue' },
   origin: { kind: 'detection', ruleId: 'brute_force.ip', ip: '203.0.113.7', eventCount: 5, triggerCount: 1, evidenceEventIds: [] },
   detectionCount: 1,
   tasks: [],

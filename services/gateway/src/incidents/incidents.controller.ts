@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
@@ -8,22 +8,31 @@ import {
   createIncidentBodyV1,
   incidentAssignCommandV1,
   incidentCreateCommandV1,
+  incidentDrillReportQueryV1,
   incidentGetQueryV1,
   incidentListParamsV1,
   incidentListQueryV1,
   incidentNoteCommandV1,
+  incidentNotificationRequestCommandV1,
   incidentTaskUpdateCommandV1,
   incidentTransitionCommandV1,
   incidentUpdateCommandV1,
   incidentVerifyTimelineQueryV1,
   noteBodyV1,
+  notificationRequestBodyV1,
+  playbookTemplateBodyV1,
+  playbookTemplateGetQueryV1,
+  playbookTemplatePutCommandV1,
   taskUpdateBodyV1,
   transitionBodyV1,
   unstorableValues,
   updateIncidentBodyV1,
   zodErrors,
   type Actor,
+  type DrillReportV1,
   type IncidentPageV1,
+  type NotificationRequestViewV1,
+  type PlaybookTemplateV1,
   type IncidentViewV1,
   type TimelineVerificationV1,
 } from '@vigil/contracts';
@@ -166,10 +175,47 @@ export class IncidentsController {
     ).incident;
   }
 
+  /** Asks for the affected people (all, or the chosen subjects) to be notified; each request has its own id. */
+  @Post(':ref/notification-requests')
+  @HttpCode(201)
+  @RequireScope('incidents:write')
+  async requestNotification(@Req() req: AuthenticatedRequest, @Param('ref') ref: string, @Body() body: unknown): Promise<NotificationRequestViewV1> {
+    const input = checkedBody(notificationRequestBodyV1, body);
+    return (await this.rpc.query(incidentNotificationRequestCommandV1, { orgId: req.principal.orgId, actor: actorOf(req), ref: checkedRef(ref), body: input }, 'incident')).request;
+  }
+
+  /** How long each step of a drill took (409 for a real incident). */
+  @Get(':ref/drill-report')
+  @RequireScope('incidents:read')
+  async drillReport(@Req() req: AuthenticatedRequest, @Param('ref') ref: string): Promise<DrillReportV1> {
+    return (await this.rpc.query(incidentDrillReportQueryV1, { orgId: req.principal.orgId, ref: checkedRef(ref) }, 'incident')).report;
+  }
+
   /** Recomputes the incident's hash-chained timeline and names the first entry that fails. */
   @Get(':ref/timeline/verify')
   @RequireScope('incidents:read')
   async verifyTimeline(@Req() req: AuthenticatedRequest, @Param('ref') ref: string): Promise<TimelineVerificationV1> {
     return (await this.rpc.query(incidentVerifyTimelineQueryV1, { orgId: req.principal.orgId, ref: checkedRef(ref) }, 'incident')).verification;
+  }
+}
+
+/** The organisation's playbook template: the tasks its new incidents start with (the seed default until set). */
+@Controller('v1/playbook-template')
+@UseGuards(ApiKeyGuard)
+@UseInterceptors(AuditInterceptor)
+export class PlaybookTemplateController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  @RequireScope('incidents:read')
+  async get(@Req() req: AuthenticatedRequest): Promise<PlaybookTemplateV1> {
+    return (await this.rpc.query(playbookTemplateGetQueryV1, { orgId: req.principal.orgId }, 'incident')).template;
+  }
+
+  @Put()
+  @RequireScope('admin')
+  async put(@Req() req: AuthenticatedRequest, @Body() body: unknown): Promise<PlaybookTemplateV1> {
+    const input = checkedBody(playbookTemplateBodyV1, body);
+    return (await this.rpc.query(playbookTemplatePutCommandV1, { orgId: req.principal.orgId, actor: actorOf(req), body: input }, 'incident')).template;
   }
 }

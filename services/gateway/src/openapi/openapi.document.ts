@@ -27,6 +27,11 @@ import {
   incidentPageV1,
   incidentViewV1,
   noteBodyV1,
+  notificationRequestBodyV1,
+  notificationRequestViewV1,
+  drillReportV1,
+  playbookTemplateBodyV1,
+  playbookTemplateV1,
   taskUpdateBodyV1,
   timelineVerificationV1,
   transitionBodyV1,
@@ -125,6 +130,8 @@ export function buildOpenApiDocument() {
     TaskUpdateRequest: taskUpdateBodyV1,
     ObligationReportRequest: obligationReportRequestV1,
     ComplianceProfileRequest: complianceProfileBodyV1,
+    NotificationRequest: notificationRequestBodyV1,
+    PlaybookTemplateRequest: playbookTemplateBodyV1,
   });
   const responseSchemas = components('output', {
     FieldError: fieldErrorSchema,
@@ -147,6 +154,9 @@ export function buildOpenApiDocument() {
     ComplianceProfile: complianceProfileV1,
     DetectionRule: detectionRuleViewV1,
     DetectionRuleList: z.object({ rules: z.array(detectionRuleViewV1) }),
+    NotificationRequestRecorded: notificationRequestViewV1,
+    DrillReport: drillReportV1,
+    PlaybookTemplate: playbookTemplateV1,
   });
   // Incident filters are transformed after parsing (comma lists): describe what the caller sends.
   const queryParameters = (shape: Record<string, z.ZodType>, io: 'input' | 'output') =>
@@ -297,6 +307,43 @@ export function buildOpenApiDocument() {
             '404': problemResponse('no such incident in this organisation'),
             ...queryProblems('incident'),
           },
+        },
+      },
+      '/v1/incidents/{ref}/notification-requests': {
+        post: {
+          summary: 'Request notification of the affected people (all recorded, or chosen subjectIds)',
+          description:
+            'Recorded in the timeline and announced as `incident.notification_requested` (drill=true for a drill, which is never sent). A request while another is pending is allowed; each has its own id. 409 when no affected people are recorded or the incident is closed; 422 when a subjectId is not an affected person of the incident.',
+          parameters: [incidentRef],
+          requestBody: { required: true, content: json(componentRef('NotificationRequest')) },
+          responses: incidentCommandResponses({ '201': ok('the request as recorded', 'NotificationRequestRecorded') }),
+        },
+      },
+      '/v1/incidents/{ref}/drill-report': {
+        get: {
+          summary: 'How long each step of a drill took',
+          description: 'From discovery: the first time the drill was contained, resolved and closed; each task against its deadline (met, missed, pending, overdue); the first notification request; the total.',
+          parameters: [incidentRef],
+          responses: {
+            '200': ok('the report, computed now', 'DrillReport'),
+            '400': problemResponse('not a UUID or incident number'),
+            ...authProblems('incidents:read'),
+            '404': problemResponse('no such incident in this organisation'),
+            '409': problemResponse('the incident is not a drill'),
+            ...queryProblems('incident'),
+          },
+        },
+      },
+      '/v1/playbook-template': {
+        get: {
+          summary: "The organisation's playbook template: the tasks new incidents start with",
+          responses: { '200': ok('the template (the seed default, custom=false, until set)', 'PlaybookTemplate'), ...authProblems('incidents:read'), ...queryProblems('incident') },
+        },
+        put: {
+          summary: "Replace the organisation's playbook template (up to 50 tasks in the seed's six phases)",
+          description: 'Applies to incidents created afterwards; open incidents keep their tasks.',
+          requestBody: { required: true, content: json(componentRef('PlaybookTemplateRequest')) },
+          responses: { '200': ok('the template', 'PlaybookTemplate'), '400': problemResponse('invalid body (errors point at each field)'), ...authProblems('admin'), ...queryProblems('incident') },
         },
       },
       '/v1/incidents/{ref}/obligations': {

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { IncidentStatus, Severity } from '@vigil/contracts';
+import type { IncidentStatus, PlaybookTemplateBodyV1, Severity } from '@vigil/contracts';
 import type { MessagingTables } from '@vigil/messaging';
 
 /** jsonb: read as the value, written as JSON text. */
@@ -117,6 +117,8 @@ export interface IncidentTasksTable {
   phase: string;
   title: string;
   due_at: Date | null;
+  /** The task's clock: due_at = discovery + these hours (null = no deadline). */
+  due_after_hours: number | null;
   assignee: string | null;
   completed_at: Date | null;
   completed_by: Json<ActorJson | null>;
@@ -151,7 +153,16 @@ export interface DeadlineNoticesTable {
   queued_at: Generated<Date>;
 }
 
+/** An org's own playbook: the tasks its new incidents start with instead of the seed default. */
+export interface PlaybookTemplatesTable {
+  org_id: string;
+  tasks: Json<PlaybookTemplateBodyV1['tasks']>;
+  updated_at: Date;
+  updated_by: Json<ActorJson>;
+}
+
 export interface IncidentDatabase extends MessagingTables {
+  playbook_templates: PlaybookTemplatesTable;
   org_compliance_profiles: OrgComplianceProfilesTable;
   obligation_reports: ObligationReportsTable;
   deadline_notices: DeadlineNoticesTable;

@@ -5,14 +5,18 @@ import {
   incidentAddAffectedPeopleCommandV1,
   incidentAssignCommandV1,
   incidentCreateCommandV1,
+  incidentDrillReportQueryV1,
   incidentGetQueryV1,
   incidentListQueryV1,
   incidentListParamsV1,
   incidentNoteCommandV1,
+  incidentNotificationRequestCommandV1,
   incidentTaskUpdateCommandV1,
   incidentTransitionCommandV1,
   incidentUpdateCommandV1,
   incidentVerifyTimelineQueryV1,
+  playbookTemplateGetQueryV1,
+  playbookTemplatePutCommandV1,
   zodErrors,
   type CommandErrorReply,
   type QueryDefinition,
@@ -21,6 +25,7 @@ import {
 import { IncidentRepository, type IncidentRow } from './incident.repository';
 import { CommandError, IncidentService } from './incident.service';
 import { toSummary, toView } from './incident.view';
+import { drillReport } from './drill-report';
 import { TimelineVerifier } from '../timeline/timeline-verifier';
 
 /** Reads a request with its contract; pointers name the HTTP body's fields (the `/body` prefix dropped). */
@@ -144,6 +149,38 @@ export class IncidentQueriesController {
       const verification = await this.verifier.verify(orgId, ref);
       if (!verification) throw new CommandError({ error: 'not-found', detail: `no incident ${ref} in this organisation` });
       return { verification };
+    });
+  }
+
+  @MessagePattern(incidentNotificationRequestCommandV1.subject)
+  requestNotification(@Payload() payload: unknown): Promise<QueryReply<typeof incidentNotificationRequestCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, ref, body } = parse(incidentNotificationRequestCommandV1, payload);
+      return { request: await this.incidents.requestNotification(orgId, actor, ref, body) };
+    });
+  }
+
+  @MessagePattern(incidentDrillReportQueryV1.subject)
+  drillReport(@Payload() payload: unknown): Promise<QueryReply<typeof incidentDrillReportQueryV1>> {
+    return answer(async () => {
+      const { orgId, ref } = parse(incidentDrillReportQueryV1, payload);
+      const found = await this.repo.findForOrg(orgId, ref);
+      if (!found) throw new CommandError({ error: 'not-found', detail: `no incident ${ref} in this organisation` });
+      if (!found.incident.drill) throw new CommandError({ error: 'conflict', detail: `${found.incident.number} is not a drill: drill reports are for tabletop exercises` });
+      return incidentDrillReportQueryV1.reply.parse({ report: drillReport(found, new Date()) });
+    });
+  }
+
+  @MessagePattern(playbookTemplateGetQueryV1.subject)
+  playbookTemplate(@Payload() payload: unknown): Promise<QueryReply<typeof playbookTemplateGetQueryV1>> {
+    return answer(async () => ({ template: await this.incidents.playbookTemplate(parse(playbookTemplateGetQueryV1, payload).orgId) }));
+  }
+
+  @MessagePattern(playbookTemplatePutCommandV1.subject)
+  setPlaybookTemplate(@Payload() payload: unknown): Promise<QueryReply<typeof playbookTemplatePutCommandV1>> {
+    return answer(async () => {
+      const { orgId, actor, body } = parse(playbookTemplatePutCommandV1, payload);
+      return { template: await this.incidents.setPlaybookTemplate(orgId, actor, body) };
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
-import { OPEN_INCIDENT_STATUSES, type IncidentStatus, type Severity } from '@vigil/contracts';
+import { OPEN_INCIDENT_STATUSES, type IncidentStatus, type PlaybookTemplateBodyV1, type Severity } from '@vigil/contracts';
 import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import type { ActorJson, IncidentDatabase, IncidentsTable } from '../db/schema';
@@ -124,14 +124,42 @@ export class IncidentRepository {
     return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
-  async insertTasks(tx: Tx, tasks: { id: string; incident_id: string; org_id: string; position: number; phase: string; title: string; due_at: Date | null; assignee: string | null }[]): Promise<void> {
+  async insertTasks(
+    tx: Tx,
+    tasks: { id: string; incident_id: string; org_id: string; position: number; phase: string; title: string; due_at: Date | null; due_after_hours: number | null; assignee: string | null }[],
+  ): Promise<void> {
     if (tasks.length) await tx.insertInto('incident_tasks').values(tasks.map((t) => ({ ...t, completed_by: JSON.stringify(null) }))).execute();
   }
 
-  /** Open tasks follow a corrected discovery time; completed ones keep the deadline they were held to. */
-  async shiftOpenTaskDeadlines(tx: Tx, incidentId: string, dueAt: (phase: string) => Date | null): Promise<void> {
-    const open = await tx.selectFrom('incident_tasks').select(['id', 'phase']).where('incident_id', '=', incidentId).where('completed_at', 'is', null).execute();
-    for (const t of open) await tx.updateTable('incident_tasks').set({ due_at: dueAt(t.phase) }).where('id', '=', t.id).execute();
+  /** Open tasks follow a corrected discovery time, each by its own clock; completed ones keep the deadline they were held to. */
+  async shiftOpenTaskDeadlines(tx: Tx, incidentId: string, discoveredAt: Date): Promise<void> {
+    await tx
+      .updateTable('incident_tasks')
+      .set({ due_at: sql<Date | null>`${discoveredAt}::timestamptz + due_after_hours * interval '1 hour'` })
+      .where('incident_id', '=', incidentId)
+      .where('completed_at', 'is', null)
+      .execute();
+  }
+
+  /** The org's own playbook template, if it set one. */
+  async playbookTemplate(orgId: string, tx: Tx | Database<IncidentDatabase>['db'] = this.db) {
+    return tx.selectFrom('playbook_templates').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+  }
+
+  async savePlaybookTemplate(orgId: string, tasks: PlaybookTemplateBodyV1['tasks'], by: ActorJson) {
+    return this.db
+      .insertInto('playbook_templates')
+      .values({ org_id: orgId, tasks: JSON.stringify(tasks), updated_at: new Date(), updated_by: JSON.stringify(by) })
+      .onConflict((oc) => oc.column('org_id').doUpdateSet((eb) => ({ tasks: eb.ref('excluded.tasks'), updated_at: eb.ref('excluded.updated_at'), updated_by: eb.ref('excluded.updated_by') })))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Which of these subjects are not recorded as affected people of the incident. */
+  async unknownSubjects(tx: Tx, incidentId: string, subjectIds: readonly string[]): Promise<Set<string>> {
+    const known = await tx.selectFrom('incident_affected_people').select('subject_id').where('incident_id', '=', incidentId).where('subject_id', 'in', [...subjectIds]).execute();
+    const found = new Set(known.map((k) => k.subject_id));
+    return new Set(subjectIds.filter((id) => !found.has(id)));
   }
 
   async lockTask(tx: Tx, incidentId: string, taskId: string) {

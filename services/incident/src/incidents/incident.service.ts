@@ -10,6 +10,7 @@ import {
   incidentCreatedV1,
   incidentDetectionMergedV1,
   incidentNoteAddedV1,
+  incidentNotificationRequestedV1,
   incidentStatusChangedV1,
   incidentTaskUpdatedV1,
   incidentUpdatedV1,
@@ -24,6 +25,9 @@ import {
   type EventData,
   type EventDefinition,
   type IncidentFacts,
+  type NotificationRequestBodyV1,
+  type NotificationRequestViewV1,
+  type PlaybookTemplateBodyV1,
   type Severity,
   type TransitionBodyV1,
   type UpdateIncidentBodyV1,
@@ -143,11 +147,8 @@ function severityColumns(f: IncidentFacts, rows: number, baseline: Severity | nu
   return { severity_computed: severity, severity_reasons: JSON.stringify(reasons), severity: override?.severity ?? severity };
 }
 
-/** When a playbook phase is due: its hours after discovery, or never (ongoing phases). */
-function taskDue(discoveredAt: Date, phase: string): Date | null {
-  const hours = PLAYBOOK.find((p) => p.phase === phase)?.dueHours ?? null;
-  return hours === null ? null : new Date(discoveredAt.getTime() + hours * HOUR);
-}
+/** The seed playbook as a template: what an org that set none gets. */
+const DEFAULT_PLAYBOOK: PlaybookTemplateBodyV1['tasks'] = PLAYBOOK.map((p) => ({ phase: p.phase, title: p.title, dueAfterHours: p.dueHours }));
 
 /** Category of an incident opened by a detection rule, from the rule family (`brute_force.ip` -> `brute_force`). */
 function categoryOf(ruleId: string): string {
@@ -267,16 +268,20 @@ export class IncidentService {
       evidence_event_ids: JSON.stringify(fromDetection ? fromDetection.evidence.eventIds.slice(0, EVIDENCE_MAX) : []),
       // factColumns wrote every fact, since a.facts is complete.
     } as Insertable<IncidentsTable>);
+    // The org's own template if it set one (read in this transaction: a template saved meanwhile applies to the next incident).
+    const playbook = (await this.repo.playbookTemplate(a.orgId, tx))?.tasks ?? DEFAULT_PLAYBOOK;
     await this.repo.insertTasks(
       tx,
-      PLAYBOOK.map((p, position) => ({
-        id: deriveId('incident-task', inserted.id, p.phase),
+      playbook.map((p, position) => ({
+        // By position: a template may hold several tasks of one phase.
+        id: deriveId('incident-task', inserted.id, String(position)),
         incident_id: inserted.id,
         org_id: a.orgId,
         position,
         phase: p.phase,
         title: p.title,
-        due_at: taskDue(inserted.discovered_at, p.phase),
+        due_at: p.dueAfterHours === null ? null : new Date(inserted.discovered_at.getTime() + p.dueAfterHours * HOUR),
+        due_after_hours: p.dueAfterHours,
         assignee: null,
       })),
     );
@@ -382,7 +387,7 @@ export class IncidentService {
       const facts: IncidentFacts = { ...old, ...(factChanges as Partial<IncidentFacts>) };
       const severity = severityColumns(facts, Number(before.affected_people_rows), before.severity_baseline, override);
       if (severity.severity !== before.severity) changes.severity = { before: before.severity, after: severity.severity };
-      if (changes.discoveredAt) await this.repo.shiftOpenTaskDeadlines(tx, before.id, (phase) => taskDue(new Date(facts.discoveredAt), phase));
+      if (changes.discoveredAt) await this.repo.shiftOpenTaskDeadlines(tx, before.id, new Date(facts.discoveredAt));
       return this.change(
         tx,
         before,
@@ -500,6 +505,57 @@ export class IncidentService {
         { def: incidentTaskUpdatedV1, data: (b) => ({ ...b, taskId, phase: task.phase, assignee, completed }) },
       );
     });
+  }
+
+  /**
+   * A request to notify the affected people: everyone recorded, or the chosen subjects (each must be
+   * recorded). Every request gets its own id; one pending does not block another.
+   */
+  async requestNotification(orgId: string, actor: ActorJson, ref: string, body: NotificationRequestBodyV1): Promise<NotificationRequestViewV1> {
+    return this.inTx(async (tx) => {
+      const before = await this.locked(tx, orgId, ref);
+      IncidentService.refuseClosed(before, 'request notifications');
+      let count = Number(before.affected_people_rows);
+      const subjectIds = body.subjectIds && [...new Set(body.subjectIds)];
+      if (body.subjectIds && subjectIds) {
+        const unknown = await this.repo.unknownSubjects(tx, before.id, subjectIds);
+        if (unknown.size) {
+          const errors = body.subjectIds.flatMap((id, i) => (unknown.has(id) ? [{ pointer: `/subjectIds/${i}`, message: 'not an affected person of this incident' }] : [])).slice(0, 50);
+          throw new CommandError({ error: 'unprocessable', detail: `${unknown.size} of the subjectIds are not recorded as affected people of ${before.number}`, errors });
+        }
+        count = subjectIds.length;
+      } else if (count === 0) {
+        throw new CommandError({ error: 'conflict', detail: `${before.number} has no affected people recorded: add them before you request their notification` });
+      }
+      const now = new Date();
+      const requestId = newId();
+      const message = body.message ?? null;
+      const allPeople = subjectIds === undefined;
+      const row = await this.change(
+        tx,
+        before,
+        { kind: 'notification.requested', actor, at: now, detail: { requestId, channel: body.channel, count, allPeople, message, ...(subjectIds ? { subjectIds } : {}) } },
+        {},
+        {
+          def: incidentNotificationRequestedV1,
+          data: (b) => ({ ...b, requestId, number: before.number, requestedBy: actor, channel: body.channel, message, count, allPeople, drill: before.drill }),
+        },
+      );
+      this.log.info({ orgId, incident: row.number, requestId, count, drill: row.drill }, 'notification of affected people requested');
+      return { id: requestId, incidentId: row.id, number: row.number, channel: body.channel, message, count, allPeople, drill: row.drill, requestedAt: now.toISOString(), requestedBy: actor };
+    });
+  }
+
+  async playbookTemplate(orgId: string) {
+    const saved = await this.repo.playbookTemplate(orgId);
+    return saved ? { tasks: saved.tasks, custom: true, updatedAt: saved.updated_at.toISOString() } : { tasks: DEFAULT_PLAYBOOK, custom: false, updatedAt: null };
+  }
+
+  /** Replaces the org's template; incidents already open keep the tasks they started with. */
+  async setPlaybookTemplate(orgId: string, actor: ActorJson, body: PlaybookTemplateBodyV1) {
+    const saved = await this.repo.savePlaybookTemplate(orgId, body.tasks, actor);
+    this.log.info({ orgId, tasks: body.tasks.length }, 'playbook template saved');
+    return { tasks: saved.tasks, custom: true, updatedAt: saved.updated_at.toISOString() };
   }
 }
 

@@ -1,11 +1,18 @@
 import { RESPONSE_TARGET_HOURS } from './severity';
-import type { IncidentSnapshot, IncidentSummaryV1, IncidentViewV1 } from '@vigil/contracts';
+import type { DeadlineStatus, IncidentSnapshot, IncidentSummaryV1, IncidentViewV1 } from '@vigil/contracts';
 import type { IncidentRepository, IncidentRow } from './incident.repository';
 
 type Details = NonNullable<Awaited<ReturnType<IncidentRepository['findForOrg']>>>;
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const HOUR = 3_600_000;
+
+/** Met or missed once done (done ≤ due is met), pending or overdue while not; null without a deadline. */
+export function deadlineStatus(due: Date | null, done: Date | null, now: Date): DeadlineStatus | null {
+  if (due === null) return null;
+  if (done !== null) return done.getTime() <= due.getTime() ? 'met' : 'missed';
+  return now.getTime() <= due.getTime() ? 'pending' : 'overdue';
+}
 
 /** What every later event carries about the incident (see incidentSnapshotSchema). */
 export function snapshotOf(row: IncidentRow, seq: number): IncidentSnapshot {
@@ -42,6 +49,9 @@ export function toSummary(i: IncidentRow): IncidentSummaryV1 {
 export function toView({ incident: i, timeline, tasks, detectionCount }: Details, now: Date): IncidentViewV1 {
   const origin = i.origin as Record<string, unknown>;
   const targetHours = RESPONSE_TARGET_HOURS[i.severity];
+  const targetDue = new Date(i.discovered_at.getTime() + targetHours * HOUR);
+  // The first containment answers the target: a reopen and a later containment do not undo it.
+  const firstContained = timeline.find((t) => t.kind === 'incident.status_changed' && (t.detail as { to?: string }).to === 'contained')?.at ?? null;
   return {
     ...toSummary(i),
     description: i.description,
@@ -74,7 +84,7 @@ export function toView({ incident: i, timeline, tasks, detectionCount }: Details
     severityComputed: i.severity_computed,
     severityReasons: i.severity_reasons,
     severityOverride: i.severity_override,
-    responseTarget: { hours: targetHours, dueAt: new Date(i.discovered_at.getTime() + targetHours * HOUR).toISOString() },
+    responseTarget: { hours: targetHours, dueAt: targetDue.toISOString(), status: deadlineStatus(targetDue, firstContained, now)! },
     origin: {
       ...origin,
       kind: i.origin_kind,
