@@ -170,4 +170,16 @@ describe('detection with events out of event-time order (real PostgreSQL + NATS)
     expect((await detectionsOf(org)).map((d) => d.correlationKey)).toEqual(['brute_force.ip:198.51.100.251']);
     expect(await attacksOf(org)).toEqual([expect.objectContaining({ key: '198.51.100.251', event_count: 5 })]);
   });
+
+  it('keeps each org\'s windows apart: 3 + 3 failures of one IP in two orgs are no attack in either', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const events = [0, 1, 2].flatMap((s) => [failure(a, '203.0.113.222', t0 + s * 1000), failure(b, '203.0.113.222', t0 + s * 1000 + 500)]);
+    await settled(await publishAll(events));
+    expect(await detectionsOf(a)).toEqual([]);
+    expect(await detectionsOf(b)).toEqual([]);
+    await settled(await publishAll([3, 4].map((s) => failure(a, '203.0.113.222', t0 + s * 1000))));
+    expect(await detectionsOf(a)).toHaveLength(1);
+    expect(await detectionsOf(b)).toEqual([]);
+  });
 });
+

@@ -96,6 +96,12 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
     }
     crashPoint(DETECTION_CONSUMER, 'after-commit');
     this.engine.committed(changes!);
+    // Logged once committed, under the correlation id of the event that raised it.
+    for (const d of changes!.detections) {
+      const data = d.data as { ruleId: string; correlationKey: string; severity: string; count: number };
+      const msg = messageOf.get(changes!.causedBy.get(d.id) ?? '');
+      this.log.info({ orgId: d.orgid, ruleId: data.ruleId, correlationKey: data.correlationKey, severity: data.severity, count: data.count, detectionId: d.id, correlationId: msg ? correlationIdOf(msg) : undefined }, 'attack detected');
+    }
     for (const { index } of events) outcomes[index] = ack;
     return outcomes;
   }

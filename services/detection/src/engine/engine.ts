@@ -194,7 +194,6 @@ export class DetectionEngine {
         threshold: settings.threshold,
       }),
     );
-    this.log.info({ orgId: event.orgid, ruleId: rule.id, key: state.value, detectionId, count: window.count }, 'attack detected');
   }
 
   private applyFindings(rule: EventRule, settings: CommonSettings, event: VigilEvent, o: Observed | undefined, view: StateView, changes: BatchChanges): void {
@@ -213,7 +212,6 @@ export class DetectionEngine {
         }),
       );
       if (f.mark) this.mark(event.orgid, f.mark.event, f.mark.flag, changes);
-      this.log.info({ orgId: event.orgid, ruleId: rule.id, detectionId, correlationKey: f.correlationKey }, 'detection');
     }
   }
 

@@ -1,6 +1,10 @@
 import type { AttackSpan, ClusterStore, Span } from '../rules/sliding-window';
 import type { KeyKind, Observed } from './rule';
 
+/** Events a key holds before it indexes them by id. */
+const INDEX_FROM = 8;
+const NONE: readonly AttackSpan[] = Object.freeze([]);
+
 const byTime = (a: Observed, b: Observed) => a.at - b.at || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 
 /** Index of the first event with at >= t (or at > t when `after`). */
@@ -23,9 +27,13 @@ function lowerBound(events: readonly Observed[], t: number, after = false): numb
  */
 export class KeyState {
   readonly events: Observed[] = [];
-  private readonly byId = new Map<string, Observed>();
-  /** Attack rows by rule id. */
-  readonly attacks = new Map<string, AttackSpan[]>();
+  /**
+   * Events by id, built only once a key holds more than a few: most keys (one IP, one failure) never
+   * need it, and an empty Map costs more than the event itself.
+   */
+  private byId?: Map<string, Observed>;
+  /** Attack rows by rule id (created with the first). */
+  private attacks?: Map<string, AttackSpan[]>;
 
   constructor(
     readonly orgId: string,
@@ -34,11 +42,12 @@ export class KeyState {
   ) {}
 
   has(eventId: string): boolean {
-    return this.byId.has(eventId);
+    return this.get(eventId) !== undefined;
   }
 
   get(eventId: string): Observed | undefined {
-    return this.byId.get(eventId);
+    if (this.byId) return this.byId.get(eventId);
+    return this.events.find((e) => e.eventId === eventId);
   }
 
   newest(): number | null {
@@ -58,8 +67,9 @@ export class KeyState {
 
   /** Adds an event in time order; false when it is already there. */
   insert(e: Observed): boolean {
-    if (this.byId.has(e.eventId)) return false;
-    this.byId.set(e.eventId, e);
+    if (this.has(e.eventId)) return false;
+    if (this.byId) this.byId.set(e.eventId, e);
+    else if (this.events.length >= INDEX_FROM) this.byId = new Map([...this.events, e].map((x) => [x.eventId, x]));
     const last = this.events[this.events.length - 1];
     if (!last || byTime(last, e) <= 0) this.events.push(e);
     else {
@@ -81,7 +91,13 @@ export class KeyState {
     return out;
   }
 
+  /** A rule's attack rows without creating the list (most keys never have one). */
+  peekAttacks(ruleId: string): readonly AttackSpan[] {
+    return this.attacks?.get(ruleId) ?? NONE;
+  }
+
   attacksOf(ruleId: string): AttackSpan[] {
+    this.attacks ??= new Map();
     let list = this.attacks.get(ruleId);
     if (!list) this.attacks.set(ruleId, (list = []));
     return list;
@@ -99,10 +115,10 @@ export interface AttackWrites {
  * allow-lists and filters): the in-memory twin of the old SQL store, recording attack changes in `writes`.
  */
 export function memoryClusterStore(state: KeyState, ruleId: string, counts: (e: Observed) => boolean, writes: AttackWrites): ClusterStore<Observed> {
-  const attacks = state.attacksOf(ruleId);
   return {
     attacksNear: async (span: Span, windowMs: number) =>
-      attacks
+      state
+        .peekAttacks(ruleId)
         .filter((a) => a.end >= span.start - windowMs && a.start <= span.end + windowMs)
         .sort((a, b) => a.start - b.start || a.detectionId.localeCompare(b.detectionId)),
     eventsAround: async (t: number, windowMs: number) => state.between(t - windowMs, t + windowMs, { fromExclusive: true, toExclusive: true }).filter(counts),
@@ -127,6 +143,7 @@ export function memoryClusterStore(state: KeyState, ruleId: string, counts: (e: 
       return { start, end, count: state.between(start, end).filter(counts).length };
     },
     saveAttack: async (attack: AttackSpan, absorbed: readonly string[]) => {
+      const attacks = state.attacksOf(ruleId);
       for (let i = attacks.length - 1; i >= 0; i--) {
         const id = attacks[i]!.detectionId;
         if (id === attack.detectionId || absorbed.includes(id)) attacks.splice(i, 1);
