@@ -59,6 +59,9 @@ describe('regulatory obligations', () => {
     expect(res.status).toBe(200);
     const art33 = res.body.obligations.find((o: { ruleId: string }) => o.ruleId === 'eu-gdpr.art33.authority');
     expect(art33).toMatchObject({ applies: true, audience: 'authority', due: '2026-11-23T16:00:00.000Z', clockStart: { fact: 'awareness', at: '2026-11-20T16:00:00.000Z' }, citation: { reference: expect.stringMatching(/Art\. 33/) } });
+    // E-mail addresses of 40 people, unencrypted: the authority, not (yet) the people.
+    expect(res.body.recommendation).toMatchObject({ action: 'notify_authority', rationale: [expect.stringMatching(/authority must be told under EU GDPR/)] });
+    expect(res.body.recommendation.remediation).toEqual(expect.arrayContaining([expect.stringMatching(/^Preserve evidence/), expect.stringMatching(/^Encrypt the exposed data/)]));
   });
 
   it('publishes a missed deadline once however many passes the monitor makes, and asks a late report for its reasons', async () => {

@@ -221,12 +221,23 @@ export const obligationViewV1 = z
   .describe('one obligation of one regime to one audience');
 export type ObligationViewV1 = z.infer<typeof obligationViewV1>;
 
+/** What to do, in one word, with the reasons and the remediation steps (the seed's "recommended actions"). */
+export const incidentRecommendationV1 = z
+  .object({
+    action: z.enum(['notify_people', 'notify_authority', 'record_only']).describe('the widest notice any applicable obligation requires'),
+    rationale: z.array(z.string()).describe('why: the obligations that require it, and the risk factors found'),
+    remediation: z.array(z.string()).describe('step-by-step actions for this incident\'s data, state and source'),
+  })
+  .strict();
+export type IncidentRecommendationV1 = z.infer<typeof incidentRecommendationV1>;
+
 export const incidentObligationsV1 = z
   .object({
     incidentId: z.uuid(),
     drill: z.boolean().describe('drills carry no obligations'),
     computedAt: queryTimestamp,
     obligations: z.array(obligationViewV1),
+    recommendation: incidentRecommendationV1,
   })
   .describe('GET /v1/incidents/{id}/obligations');
 export type IncidentObligationsV1 = z.infer<typeof incidentObligationsV1>;

@@ -18,6 +18,7 @@ import type { ActorJson, IncidentDatabase } from '../db/schema';
 import { IncidentRepository, type IncidentRow } from '../incidents/incident.repository';
 import { CommandError } from '../incidents/incident.service';
 import { dueDeadlineEvents } from './deadline-monitor';
+import { recommend } from './guidance';
 import { computeObligations, type ObligationFacts } from './obligations.engine';
 import { obligationReportProblems } from './obligation-report';
 import { loadRegimeTable } from './regime-table';
@@ -98,7 +99,23 @@ export class ObligationsService {
 
   private async compute(db: Tx | IncidentRepository['db'], incident: IncidentRow, now: Date): Promise<IncidentObligationsV1> {
     const facts = await this.facts(db, incident);
-    return { incidentId: incident.id, drill: incident.drill, computedAt: now.toISOString(), obligations: computeObligations(facts, this.regimes, now) };
+    const obligations = computeObligations(facts, this.regimes, now);
+    const origin = incident.origin as { ruleId?: unknown; sourceType?: unknown };
+    const affected = Math.max(Number(incident.affected_count ?? 0), Number(incident.affected_people_rows), ...facts.affected.map((a) => a.count), 0);
+    const recommendation = recommend(
+      {
+        drill: incident.drill,
+        dataCategories: incident.data_categories,
+        affected,
+        encryption: incident.encryption,
+        activeThreat: incident.active_threat,
+        exfiltrated: (incident.risk_assessment as { exfiltrated?: boolean } | null)?.exfiltrated === true,
+        ruleId: typeof origin.ruleId === 'string' ? origin.ruleId : null,
+        sourceType: typeof origin.sourceType === 'string' ? origin.sourceType : null,
+      },
+      obligations,
+    );
+    return { incidentId: incident.id, drill: incident.drill, computedAt: now.toISOString(), obligations, recommendation };
   }
 
   /** What the engine reads, from the incident row, its affected people, the org profile and the reports. */
