@@ -56,7 +56,7 @@ describe('computeObligations', () => {
 
   it('answers in the shape of the API contract', () => {
     const all = computeObligations(eu(), regimes, new Date('2026-11-21T09:00:00Z'));
-    expect(incidentObligationsV1.safeParse({ incidentId: '7c0e1b2a-0000-4000-8000-000000000001', drill: false, computedAt: '2026-11-21T09:00:00.000Z', obligations: all }).success).toBe(true);
+    expect(incidentObligationsV1.safeParse({ incidentId: '7c0e1b2a-0000-4000-8000-000000000001', drill: false, computedAt: '2026-11-21T09:00:00.000Z', obligations: all, recommendation: { action: 'notify_authority', rationale: [], remediation: [] } }).success).toBe(true);
   });
 
   it('EU: a breach unlikely to result in a risk needs no authority notice, and a plain risk no notice to people', () => {
