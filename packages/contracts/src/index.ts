@@ -39,3 +39,4 @@ export * from './incidents/commands';
 export * from './incidents/response';
 export * from './api/obligations';
 export * from './events/obligations';
+export * from './api/notification';

@@ -15,6 +15,7 @@ import { EventsController } from './events/events.controller';
 import { EventsVerifyController } from './events/verify.controller';
 import { IncidentsController, PlaybookTemplateController } from './incidents/incidents.controller';
 import { ObligationsController } from './obligations/obligations.controller';
+import { DrillRecipientsController } from './notifications/drill-recipients.controller';
 import { AffectedPeopleImporter, CsvBodies } from './incidents/affected-people-import';
 import { DetectionRulesController } from './detection-rules/detection-rules.controller';
 import { ReportsController } from './reports/reports.controller';
@@ -45,6 +46,7 @@ export const AppModule = serviceModule(gatewayService, {
     DetectionRulesController,
     PlaybookTemplateController,
     ObligationsController,
+    DrillRecipientsController,
     ReportsController,
     DeadLettersController,
     ApiKeysController,

@@ -9,6 +9,7 @@ import { DeliveryRepository } from './delivery/delivery.repository';
 import { DeliveryWorker } from './delivery/delivery.worker';
 import { NotificationRepository } from './notifications/notification.repository';
 import { ADMIN_ALERT_TEMPLATES, NotificationHandlers } from './notifications/notification.handlers';
+import { DrillRecipientsController } from './notifications/drill-recipients.controller';
 
 export const notificationService = {
   service: 'notification',
@@ -19,6 +20,7 @@ export const notificationService = {
 } as const;
 
 export const AppModule = serviceModule<NotificationConfig>(notificationService, {
+  controllers: [DrillRecipientsController],
   providers: [
     // Compiled once at start-up; a missing or broken template fails the start, not the first alert.
     { provide: ADMIN_ALERT_TEMPLATES, useFactory: () => AdminAlertTemplates.load() },

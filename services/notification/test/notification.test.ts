@@ -180,7 +180,7 @@ describe('notification service', () => {
     expect(inbox).toHaveLength(1);
   });
 
-  it('records a drill\'s admin alert without sending it to the admins', async () => {
+  it('records a drill\'s admin alert without sending it to the admins (the org named no drill recipients)', async () => {
     const drill = incidentCreated(acme, { drill: true });
     await incidentConsumerSettled(await publish(drill));
     const rows = await db.query<{ deliveries: string }>(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   API_KEY_SCOPES,
+  drillRecipientsV1,
   complianceProfileBodyV1,
   complianceProfileV1,
   incidentObligationsV1,
@@ -130,6 +131,7 @@ export function buildOpenApiDocument() {
     TaskUpdateRequest: taskUpdateBodyV1,
     ObligationReportRequest: obligationReportRequestV1,
     ComplianceProfileRequest: complianceProfileBodyV1,
+    DrillRecipientsRequest: drillRecipientsV1,
     NotificationRequest: notificationRequestBodyV1,
     PlaybookTemplateRequest: playbookTemplateBodyV1,
   });
@@ -152,6 +154,7 @@ export function buildOpenApiDocument() {
     IncidentObligations: incidentObligationsV1,
     RegimeList: regimeListV1,
     ComplianceProfile: complianceProfileV1,
+    DrillRecipients: drillRecipientsV1,
     DetectionRule: detectionRuleViewV1,
     DetectionRuleList: z.object({ rules: z.array(detectionRuleViewV1) }),
     NotificationRequestRecorded: notificationRequestViewV1,
@@ -373,6 +376,23 @@ export function buildOpenApiDocument() {
         get: {
           summary: 'The regime and rule table in force (defaults merged with the deployment override)',
           responses: { '200': ok('every regime with its rules and citations', 'RegimeList'), ...authProblems('incidents:read'), ...queryProblems('incident') },
+        },
+      },
+      '/v1/drill-recipients': {
+        get: {
+          summary: "Who receives a drill's notices instead of the admins",
+          responses: { '200': ok('the drill recipients (empty: drills send nothing)', 'DrillRecipients'), ...authProblems('incidents:read'), ...queryProblems('notification') },
+        },
+        put: {
+          summary: "Replace the organisation's drill recipients",
+          requestBody: { required: true, content: json(componentRef('DrillRecipientsRequest')) },
+          responses: {
+            '200': ok('the drill recipients', 'DrillRecipients'),
+            '400': problemResponse('invalid body (errors point at each field)'),
+            ...authProblems('admin'),
+            '409': problemResponse('notification does not know the organisation yet (retry)'),
+            ...queryProblems('notification'),
+          },
         },
       },
       '/v1/compliance-profile': {

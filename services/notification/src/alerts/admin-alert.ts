@@ -5,6 +5,8 @@ import { recommendedActions } from './recommended-actions';
 /** What the admin-alert templates see. Every field is present (null when absent): templates run in strict mode. */
 export interface AdminAlertModel {
   org: { name: string };
+  /** A tabletop exercise: marked as such in the subject and the body. */
+  drill: boolean;
   incident: {
     number: string;
     title: string;
@@ -30,6 +32,7 @@ export function adminAlertModel(incident: IncidentCreatedV1, orgName: string, co
   const sourceIp = incident.origin.ip ?? null;
   return {
     org: { name: orgName },
+    drill: incident.drill === true,
     incident: {
       number: incident.number,
       title: incident.title,

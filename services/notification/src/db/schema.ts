@@ -57,7 +57,14 @@ export interface DeliveriesTable {
   updated_at: Generated<Date>;
 }
 
+/** Drill notices go to these instead of the admins. */
+export interface OrgDrillRecipientsTable {
+  org_id: string;
+  email: string;
+}
+
 export interface NotificationDatabase extends MessagingTables {
+  org_drill_recipients: OrgDrillRecipientsTable;
   orgs: OrgsTable;
   org_admin_recipients: OrgAdminRecipientsTable;
   notifications: NotificationsTable;

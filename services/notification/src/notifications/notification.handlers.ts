@@ -76,25 +76,22 @@ export class NotificationHandlers implements OnModuleInit {
       this.log.info({ orgId, incident: d.number, eventId: event.id }, 'admin alert already exists for this incident; nothing to do');
       return;
     }
-    if (d.drill) {
-      // A tabletop exercise must never reach the admins as a real breach: the alert is recorded (the
-      // drill can show it was raised) but sent to nobody until orgs can name test recipients.
-      this.log.info({ orgId, incident: d.number }, 'drill: admin alert recorded, not sent');
-      return;
-    }
-    if (!org.recipients.length) {
-      this.log.warn({ orgId, incident: d.number }, 'org has no admin recipients; admin alert recorded without deliveries');
+    // A tabletop exercise must never reach the admins as a real breach: its alert (marked DRILL) goes to
+    // the org's drill recipients only, and is recorded without deliveries when it has none.
+    const recipients = d.drill ? org.drillRecipients : org.recipients;
+    if (!recipients.length) {
+      this.log.warn({ orgId, incident: d.number, drill: !!d.drill }, `org has no ${d.drill ? 'drill' : 'admin'} recipients; admin alert recorded without deliveries`);
       return;
     }
     await this.repo.insertDeliveries(
       tx,
-      org.recipients.map((recipient) => ({
+      recipients.map((recipient) => ({
         id: deriveId('delivery', notificationId, 'email', recipient),
         notification_id: notificationId,
         org_id: orgId,
         recipient,
       })),
     );
-    this.log.info({ orgId, incident: d.number, recipients: org.recipients.length }, 'admin alert queued');
+    this.log.info({ orgId, incident: d.number, recipients: recipients.length, drill: !!d.drill }, 'admin alert queued');
   }
 }

@@ -34,12 +34,29 @@ export class NotificationRepository {
   }
 
   /** The org and its admin recipients, or undefined when notification has not heard of it. */
-  async findOrgWithRecipients(tx: Tx, orgId: string): Promise<{ name: string; recipients: string[] } | undefined> {
+  async findOrgWithRecipients(tx: Tx, orgId: string): Promise<{ name: string; recipients: string[]; drillRecipients: string[] } | undefined> {
     // FOR SHARE: a concurrent org.created that replaces the recipients waits for this transaction (or we for it).
     const org = await tx.selectFrom('orgs').select('name').where('id', '=', orgId).forShare().executeTakeFirst();
     if (!org) return undefined;
     const rows = await tx.selectFrom('org_admin_recipients').select('email').where('org_id', '=', orgId).orderBy('email').execute();
-    return { name: org.name, recipients: rows.map((r) => r.email) };
+    const drill = await tx.selectFrom('org_drill_recipients').select('email').where('org_id', '=', orgId).orderBy('email').execute();
+    return { name: org.name, recipients: rows.map((r) => r.email), drillRecipients: drill.map((r) => r.email) };
+  }
+
+  async drillRecipients(orgId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('org_drill_recipients').select('email').where('org_id', '=', orgId).orderBy('email').execute();
+    return rows.map((r) => r.email);
+  }
+
+  /** Replaces the org's drill recipients; false when notification does not know the org (yet). */
+  async setDrillRecipients(orgId: string, emails: readonly string[]): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const org = await tx.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().executeTakeFirst();
+      if (!org) return false;
+      await tx.deleteFrom('org_drill_recipients').where('org_id', '=', orgId).execute();
+      if (emails.length) await tx.insertInto('org_drill_recipients').values(emails.map((email) => ({ org_id: orgId, email }))).execute();
+      return true;
+    });
   }
 
   /**
