@@ -116,7 +116,13 @@ const incidentReply = z.union([z.object({ incident: incidentViewV1 }), commandEr
 export const incidentCreateCommandV1 = defineQuery({
   name: 'incident.create',
   version: 1,
-  request: z.object({ orgId: z.uuid(), actor: actorSchema, body: createIncidentBodyV1 }),
+  request: z.object({
+    orgId: z.uuid(),
+    actor: actorSchema,
+    body: createIncidentBodyV1,
+    /** The caller's Idempotency-Key: the same key creates one incident however often it is sent. */
+    idempotencyKey: z.string().min(1).max(255).optional(),
+  }),
   reply: incidentReply,
 });
 export const incidentListQueryV1 = defineQuery({

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
@@ -43,6 +43,7 @@ import { RpcClient } from '../rpc.client';
 import { AffectedPeopleImporter, CSV_MEDIA_TYPE, type ImportOutcome } from './affected-people-import';
 
 const REF = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|INC-\d{8}-\d{4,})$/i;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function checkedRef(ref: string): string {
@@ -87,13 +88,19 @@ export class IncidentsController {
     return (await this.rpc.query(incidentListQueryV1, { orgId: req.principal.orgId, params }, 'incident')).page;
   }
 
-  /** A manually reported incident with the facts known so far. */
+  /**
+   * A manually reported incident with the facts known so far. With an `Idempotency-Key` header a
+   * retried request (its answer lost) gets the incident it created, not a second one.
+   */
   @Post()
   @HttpCode(201)
   @RequireScope('incidents:write')
-  async create(@Req() req: AuthenticatedRequest, @Body() body: unknown): Promise<IncidentViewV1> {
+  async create(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') idempotencyKey?: string): Promise<IncidentViewV1> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ProblemException({ status: 400, title: 'Bad Request', detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters' });
+    }
     const input = checkedBody(createIncidentBodyV1, body);
-    return (await this.rpc.query(incidentCreateCommandV1, { orgId: req.principal.orgId, actor: actorOf(req), body: input }, 'incident')).incident;
+    return (await this.rpc.query(incidentCreateCommandV1, { orgId: req.principal.orgId, actor: actorOf(req), body: input, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }, 'incident')).incident;
   }
 
   /** One incident by id (UUID) or number (INC-YYYYMMDD-NNNN), with its timeline. */

@@ -232,6 +232,7 @@ export function buildOpenApiDocument() {
         post: {
           summary: 'Report an incident by hand, with the facts known so far',
           description: 'Gets the next INC-YYYYMMDD-NNNN of the day, the severity of the classification table (or the override, with its reason), the six playbook tasks due from discoveredAt, and `incident.created`. Drills (`drill: true`) are left out of statistics.',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'a retry with the same key answers the incident it created instead of opening another' }],
           requestBody: { required: true, content: json(componentRef('IncidentCreateRequest')) },
           responses: { '201': ok('the incident', 'Incident'), '400': problemResponse('invalid facts (errors point at each field)'), ...authProblems('incidents:write'), ...queryProblems('incident') },
         },

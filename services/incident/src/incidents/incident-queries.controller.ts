@@ -88,8 +88,8 @@ export class IncidentQueriesController {
   @MessagePattern(incidentCreateCommandV1.subject)
   create(@Payload() payload: unknown): Promise<QueryReply<typeof incidentCreateCommandV1>> {
     return answer(async () => {
-      const { orgId, actor, body } = parse(incidentCreateCommandV1, payload);
-      return this.view(await this.incidents.create(orgId, actor, body));
+      const { orgId, actor, body, idempotencyKey } = parse(incidentCreateCommandV1, payload);
+      return this.view(await this.incidents.create(orgId, actor, body, idempotencyKey));
     });
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Insertable, Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import {
   createEvent,
@@ -202,14 +202,30 @@ export class IncidentService {
 
   // ---- create ----
 
-  async create(orgId: string, actor: ActorJson, body: CreateIncidentBodyV1): Promise<IncidentRow> {
+  /**
+   * With an idempotency key the incident's id derives from (org, key): a retried request (its answer
+   * lost) finds the incident it created and returns it instead of opening a second one; the same key
+   * with another title or discovery time is a conflict. Concurrent retries serialise on a lock of that id.
+   */
+  async create(orgId: string, actor: ActorJson, body: CreateIncidentBodyV1, idempotencyKey?: string): Promise<IncidentRow> {
     return this.inTx(async (tx) => {
+      const id = idempotencyKey === undefined ? newId() : deriveId('incident.create', orgId, idempotencyKey);
+      if (idempotencyKey !== undefined) {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${id}, 0))`.execute(tx);
+        const earlier = await tx.selectFrom('incidents').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+        if (earlier) {
+          if (earlier.title !== body.title.trim() || earlier.discovered_at.getTime() !== new Date(body.discoveredAt).getTime()) {
+            throw new CommandError({ error: 'conflict', detail: `Idempotency-Key already used for ${earlier.number}, with another title or discovery time`, errors: [{ pointer: '/title', message: 'differs from the incident this key created' }] });
+          }
+          return earlier;
+        }
+      }
       const now = new Date();
       const facts: IncidentFacts = { ...DEFAULT_FACTS, ...stripExtras(body) };
       const override: Override = body.severityOverride ? { ...body.severityOverride, by: actor, at: now.toISOString() } : null;
       const row = await this.insertIncident(tx, {
         orgId,
-        id: newId(),
+        id,
         now,
         facts,
         actor,
