@@ -8,8 +8,9 @@ import type { DetectionDatabase, NewObservedEvent } from '../db/schema';
 import { observe } from '../rules/sliding-window';
 import { KeyState, memoryClusterStore, type AttackWrites } from './key-state';
 import { observable, toObserved } from './observed';
+import { OrgStates } from './org-state';
 import { keyId, RuleRegistry, type KeyRef } from './registry';
-import type { DetectionText, EventRule, KeyKind, Observed, StateView, WindowRule } from './rule';
+import type { DetectionRule, DetectionText, EventRule, Observed, OrgRule, StateView, WindowRule } from './rule';
 import { allowListed, allowListedEvent, type CommonSettings } from './settings';
 import { StateRepository, type Mark } from './state.repository';
 import { RuleSettingsService } from '../settings/rule-settings.service';
@@ -46,6 +47,8 @@ export class DetectionEngine {
   /** In insertion order = least recently used first. */
   private readonly states = new Map<string, KeyState>();
   private readonly maxKeys: number;
+  /** Org-wide windows (password spraying): engine/org-state.ts. */
+  private readonly orgs: OrgStates;
 
   constructor(
     private readonly registry: RuleRegistry,
@@ -55,6 +58,7 @@ export class DetectionEngine {
     @Inject(CONFIG) config: Partial<DetectionConfig>,
   ) {
     this.maxKeys = config.VIGIL_DETECTION_MAX_KEYS ?? DEFAULT_MAX_KEYS;
+    this.orgs = new OrgStates(registry, ALLOWED_LATENESS_MS, log);
   }
 
   get cachedKeys(): number {
@@ -88,6 +92,7 @@ export class DetectionEngine {
     const events = freshIndexes.map((i) => batch[i]!);
     const observed = freshIndexes.map((i) => allObserved[i]);
     const kept = events.map((e, i) => this.keptRefs(e, observed[i]).map(keyId));
+    await this.orgs.prepare(tx, events, (orgId, rule) => this.settings.effective(orgId, rule), changes.touched);
 
     const view: StateView = {
       events: (type, kind, value) => this.states.get(keyId({ orgId: this.current!, kind, value }))?.ofType(type) ?? [],
@@ -117,6 +122,11 @@ export class DetectionEngine {
       for (const rule of this.registry.rulesFor(event.type)) {
         const settings = this.settings.effective<CommonSettings>(event.orgid, rule);
         if (!settings.enabled) continue;
+        if (rule.kind === 'org') {
+          // Before the allow-lists: every failure moves the org's event-time clock (the window applies them).
+          if (o) this.observeOrg(rule, event, o, changes);
+          continue;
+        }
         const data = event.data as Record<string, unknown>;
         const account = o?.account ?? str(data.account) ?? str(data.actor) ?? str(data.username) ?? str(data.userId);
         if (allowListed(settings, o?.ip ?? str(data.ip), account)) continue;
@@ -142,6 +152,7 @@ export class DetectionEngine {
       this.states.delete(id);
       this.states.set(id, s);
     }
+    this.orgs.committed(changes.touched);
     if (this.states.size <= this.maxKeys) return;
     let excess = this.states.size - this.maxKeys;
     for (const id of this.states.keys()) {
@@ -153,11 +164,13 @@ export class DetectionEngine {
   /** After the batch's transaction failed: memory went ahead of PostgreSQL, so reload those keys next time. */
   rolledBack(changes: Pick<BatchChanges, 'touched'>): void {
     for (const id of changes.touched) this.states.delete(id);
+    this.orgs.rolledBack(changes.touched);
   }
 
   /** Forgets every cached key (tests: the state a fresh process would start from). */
   clear(): void {
     this.states.clear();
+    this.orgs.clear();
   }
 
   private async observeWindow(
@@ -192,6 +205,21 @@ export class DetectionEngine {
         lastSeen: attack.end,
         count: window.count,
         threshold: settings.threshold,
+      }),
+    );
+  }
+
+  private observeOrg(rule: OrgRule, event: VigilEvent, o: Observed, changes: BatchChanges): void {
+    const f = this.orgs.observe(rule, event, o, changes.attacks);
+    if (!f) return;
+    changes.causedBy.set(f.detectionId, event.id);
+    changes.detections.push(
+      this.detection(event.orgid, rule, f.detectionId, { kind: 'org', value: event.orgid }, f.text, {
+        windowStart: f.window.first,
+        windowEnd: f.window.end,
+        lastSeen: f.window.end,
+        count: f.window.accounts,
+        threshold: f.threshold,
       }),
     );
   }
@@ -231,9 +259,9 @@ export class DetectionEngine {
 
   private detection(
     orgId: string,
-    rule: WindowRule | EventRule,
+    rule: DetectionRule,
     detectionId: string,
-    key: { kind: KeyKind; value: string } | undefined,
+    key: { kind: string; value: string } | undefined,
     text: DetectionText,
     at: { windowStart: number; windowEnd: number; lastSeen: number; count: number; threshold: number },
   ): VigilEvent {

@@ -29,7 +29,11 @@ export class RuleRegistry {
     for (const rule of rules) {
       for (const type of rule.eventTypes) this.byType.set(type, [...(this.byType.get(type) ?? []), rule]);
       if (rule.kind === 'window') for (const type of rule.eventTypes) need(type, rule.keyKind);
-      else for (const r of rule.reads ?? []) need(r.type, r.kind);
+      else if (rule.kind === 'org') {
+        // Its window is rebuilt from observed_events: the events must be kept (under their account).
+        if (rule.eventTypes.length !== 1) throw new Error(`org rule ${rule.id} must read exactly one event type`);
+        need(rule.eventTypes[0]!, 'account');
+      } else for (const r of rule.reads ?? []) need(r.type, r.kind);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { DetectionCategory, DetectionTriggeredV1, Severity, VigilEvent } from '@vigil/contracts';
 import type { EventAttrs } from '../db/schema';
+import type { SprayParams, SprayWindow } from '../rules/org-window';
 import type { WindowCount, WindowMeasure } from '../rules/sliding-window';
 import type { CommonSettings } from './settings';
 
@@ -80,4 +81,15 @@ export interface EventRule<S extends CommonSettings = CommonSettings> extends Ru
   evaluate(args: { event: VigilEvent<string, any>; observed?: Observed; settings: S; state: StateView }): EventFinding[];
 }
 
-export type DetectionRule = WindowRule<any> | EventRule<any>;
+/**
+ * A rule over all of an org's events of its one type (password spraying): the engine keeps one
+ * org-wide window per org (engine/org-state.ts over rules/org-window.ts), rebuilt from observed_events.
+ */
+export interface OrgRule<S extends CommonSettings = CommonSettings> extends RuleBase<S> {
+  kind: 'org';
+  /** The org window's parameters under these settings (lateness is the engine's). */
+  params(settings: S): Omit<SprayParams, 'latenessMs'>;
+  describe(args: { orgId: string; window: SprayWindow; settings: S }): DetectionText;
+}
+
+export type DetectionRule = WindowRule<any> | EventRule<any> | OrgRule<any>;

@@ -1,0 +1,154 @@
+import { sql, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { deriveId, type VigilEvent } from '@vigil/contracts';
+import type { DetectionDatabase } from '../db/schema';
+import { OrgWindow, type Failure, type SprayAttack, type SprayWindow } from '../rules/org-window';
+import type { AttackWrites } from './key-state';
+import type { RuleRegistry } from './registry';
+import type { DetectionText, Observed, OrgRule } from './rule';
+import { allowListedEvent, type CommonSettings } from './settings';
+
+/** An org window's id in a batch's `touched` set (never equal to a key state's id). */
+export const orgStateId = (ruleId: string, orgId: string) => `org\u0000${ruleId}\u0000${orgId}`;
+
+const DEFAULT_MAX_ORGS = 10_000;
+
+interface Entry {
+  /** The settings object it was built under: another object (an update) means rebuild. */
+  settings: CommonSettings;
+  window: OrgWindow;
+}
+
+export interface OrgFinding {
+  detectionId: string;
+  text: DetectionText;
+  window: SprayWindow;
+  threshold: number;
+  absorbed: string[];
+}
+
+/**
+ * The org-wide windows of org rules (password spraying), per (rule, org), in memory like key states:
+ * built from PostgreSQL (the org's stored failures and attack rows) the first time a batch needs one
+ * or after its settings changed, kept up to date by each batch, forgotten when a batch rolls back.
+ * The attack rows go out through the batch's AttackWrites (key = the org id).
+ */
+export class OrgStates {
+  /** In insertion order = least recently used first. */
+  private readonly states = new Map<string, Entry>();
+  private readonly rules: OrgRule[];
+
+  constructor(
+    registry: RuleRegistry,
+    private readonly latenessMs: number,
+    private readonly log: Logger,
+    private readonly maxOrgs = DEFAULT_MAX_ORGS,
+  ) {
+    this.rules = registry.rules.filter((r): r is OrgRule => r.kind === 'org');
+  }
+
+  /**
+   * Before a batch's events are evaluated: the window of every org rule for every org the batch has
+   * events of its type for, under the settings in force now (one query pair per org not in memory).
+   */
+  async prepare(tx: Transaction<DetectionDatabase>, events: readonly VigilEvent[], settingsOf: (orgId: string, rule: OrgRule) => CommonSettings, touched: Set<string>): Promise<void> {
+    for (const rule of this.rules) {
+      const orgs = new Set<string>();
+      for (const e of events) if (rule.eventTypes.includes(e.type)) orgs.add(e.orgid);
+      for (const orgId of orgs) {
+        const id = orgStateId(rule.id, orgId);
+        const settings = settingsOf(orgId, rule);
+        if (!settings.enabled) {
+          this.states.delete(id);
+          continue;
+        }
+        touched.add(id);
+        if (this.states.get(id)?.settings === settings) continue;
+        this.states.set(id, { settings, window: await this.load(tx, rule, orgId, settings) });
+      }
+    }
+  }
+
+  /** Folds one event of the org into the rule's window; a finding when it starts an attack. */
+  observe(rule: OrgRule, event: VigilEvent, o: Observed, writes: AttackWrites): OrgFinding | undefined {
+    const entry = this.states.get(orgStateId(rule.id, event.orgid));
+    // None: the rule was off for this org when the batch began.
+    if (!entry) return undefined;
+    const { settings, window } = entry;
+    const counted: Failure | null = o.account && !allowListedEvent(settings, o) ? { at: o.at, eventId: o.eventId, account: o.account, ip: o.ip } : null;
+    const out = window.observe(o.at, counted, () => deriveId(event.orgid, rule.id, event.orgid, event.id));
+    for (const id of out.absorbed) {
+      writes.upserts.delete(id);
+      writes.deletes.add(id);
+    }
+    for (const a of out.saved) writes.upserts.set(a.detectionId, { orgId: event.orgid, ruleId: rule.id, key: event.orgid, attack: { ...a } });
+    if (out.absorbed.length) this.log.warn({ orgId: event.orgid, ruleId: rule.id, absorbed: out.absorbed }, 'late windows joined attacks already detected separately');
+    if (!out.triggered) return undefined;
+    const { attack, window: w } = out.triggered;
+    return { detectionId: attack.detectionId, text: rule.describe({ orgId: event.orgid, window: w, settings }), window: w, threshold: window.params.accounts, absorbed: out.absorbed };
+  }
+
+  /** After the batch committed: keep the most recently used windows within the limit. */
+  committed(touched: ReadonlySet<string>): void {
+    for (const id of touched) {
+      const entry = this.states.get(id);
+      if (!entry) continue;
+      this.states.delete(id);
+      this.states.set(id, entry);
+    }
+    for (const id of this.states.keys()) {
+      if (this.states.size <= this.maxOrgs) break;
+      this.states.delete(id);
+    }
+  }
+
+  /** After the batch's transaction failed: those windows went ahead of PostgreSQL. */
+  rolledBack(touched: ReadonlySet<string>): void {
+    for (const id of touched) this.states.delete(id);
+  }
+
+  clear(): void {
+    this.states.clear();
+  }
+
+  /**
+   * The org's window from what PostgreSQL holds: its newest stored event of the type (the clock), its
+   * failures with an account since the oldest time a window still to be judged can hold, and the
+   * rule's attack rows. Index: observed_events_org_failed_idx (one range scan).
+   */
+  private async load(tx: Transaction<DetectionDatabase>, rule: OrgRule, orgId: string, settings: CommonSettings): Promise<OrgWindow> {
+    const params = { ...rule.params(settings), latenessMs: this.latenessMs };
+    const type = rule.eventTypes[0]!;
+    // A literal type so the planner can use the partial index; OrgWindow.rebuild cuts at the exact horizon.
+    const back = params.windowMs + params.latenessMs + 1000;
+    const { rows } = await sql<{ newest: Date | string | null; event_id: string | null; occurred_at: Date | string | null; ip: string | null; account: string | null }>`
+      with n as (select max(occurred_at) as newest from observed_events where org_id = ${orgId} and type = ${sql.lit(type)})
+      select n.newest, e.event_id, e.occurred_at, e.ip, e.account
+        from n left join lateral (
+          select event_id, occurred_at, ip, account from observed_events
+           where org_id = ${orgId} and type = ${sql.lit(type)} and account is not null
+             and occurred_at >= n.newest - make_interval(secs => ${back / 1000})
+        ) e on true
+    `.execute(tx);
+    const attacks = await tx
+      .selectFrom('attacks')
+      .select(['detection_id', 'started_at', 'last_seen_at', 'event_count'])
+      .where('org_id', '=', orgId)
+      .where('key', '=', orgId)
+      .where('rule_id', '=', rule.id)
+      .execute();
+    const newest = rows[0]?.newest == null ? null : new Date(rows[0].newest).getTime();
+    const failures: Failure[] = [];
+    for (const r of rows) {
+      if (r.event_id === null || r.occurred_at === null || r.account === null) continue;
+      const f = { eventId: r.event_id, type, at: new Date(r.occurred_at).getTime(), ip: r.ip, account: r.account, attrs: null };
+      if (!allowListedEvent(settings, f)) failures.push({ at: f.at, eventId: f.eventId, account: f.account, ip: f.ip });
+    }
+    return OrgWindow.rebuild(
+      params,
+      newest,
+      failures,
+      attacks.map((a): SprayAttack => ({ detectionId: a.detection_id, start: new Date(a.started_at).getTime(), end: new Date(a.last_seen_at).getTime(), eventCount: a.event_count })),
+    );
+  }
+}
