@@ -128,6 +128,11 @@ export function loadScenarios(): ScenarioCase[] {
   return cases;
 }
 
+/** A case's expected detections in one org: `{org}` in a key stands for the org's id (org-wide rules key on it). */
+export function expectedOf(c: ScenarioCase, orgId: string): ScenarioCase['expect'] {
+  return c.expect.map((e) => ({ ...e, key: e.key.replaceAll('{org}', orgId) }));
+}
+
 /** A case's events for one org, `at` seconds after t0 (event time). */
 export function scenarioEvents(c: ScenarioCase, orgId: string, t0: number): VigilEvent[] {
   return c.events.map((e, i) => {
