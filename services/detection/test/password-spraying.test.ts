@@ -79,6 +79,16 @@ describe('password spraying (real PostgreSQL + NATS)', () => {
     expect(await spraying(org)).toHaveLength(2);
   });
 
+  it('rebuilds the windows of several orgs in one batch, each from its own failures', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await send([...accounts(a, 0, 20), ...accounts(b, 0, 25)]);
+    forget();
+    // One publish: both orgs' windows are loaded in the same batch.
+    await send([...accounts(a, 20, 31), ...accounts(b, 25, 29), failure(b, 40, { username: null })]);
+    expect(await spraying(a)).toHaveLength(1);
+    expect(await spraying(b)).toEqual([]); // 29 accounts: not another org's
+  });
+
   it('judges the last hour under new settings as soon as they are stored, and forgets a rule switched off', async () => {
     const org = randomUUID();
     const settings = h.app.get(RuleSettingsService);

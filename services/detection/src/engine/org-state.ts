@@ -49,12 +49,13 @@ export class OrgStates {
 
   /**
    * Before a batch's events are evaluated: the window of every org rule for every org the batch has
-   * events of its type for, under the settings in force now (one query pair per org not in memory).
+   * events of its type for, under the settings in force now (one round trip for the orgs not in memory).
    */
   async prepare(tx: Transaction<DetectionDatabase>, events: readonly VigilEvent[], settingsOf: (orgId: string, rule: OrgRule) => CommonSettings, touched: Set<string>): Promise<void> {
     for (const rule of this.rules) {
       const orgs = new Set<string>();
       for (const e of events) if (rule.eventTypes.includes(e.type)) orgs.add(e.orgid);
+      const missing: { orgId: string; settings: CommonSettings }[] = [];
       for (const orgId of orgs) {
         const id = orgStateId(rule.id, orgId);
         const settings = settingsOf(orgId, rule);
@@ -63,9 +64,11 @@ export class OrgStates {
           continue;
         }
         touched.add(id);
-        if (this.states.get(id)?.settings === settings) continue;
-        this.states.set(id, { settings, window: await this.load(tx, rule, orgId, settings) });
+        if (this.states.get(id)?.settings !== settings) missing.push({ orgId, settings });
       }
+      if (!missing.length) continue;
+      const windows = await this.load(tx, rule, missing);
+      for (const { orgId, settings } of missing) this.states.set(orgStateId(rule.id, orgId), { settings, window: windows.get(orgId)! });
     }
   }
 
@@ -112,43 +115,45 @@ export class OrgStates {
   }
 
   /**
-   * The org's window from what PostgreSQL holds: its newest stored event of the type (the clock), its
-   * failures with an account since the oldest time a window still to be judged can hold, and the
-   * rule's attack rows. Index: observed_events_org_failed_idx (one range scan).
+   * The orgs' windows from what PostgreSQL holds, in one statement: per org its newest stored event of
+   * the type (the clock), its failures with an account since the oldest time a window still to be
+   * judged can hold, and the rule's attack rows. Index: observed_events_org_failed_idx (one probe for
+   * the newest and one range scan per org).
    */
-  private async load(tx: Transaction<DetectionDatabase>, rule: OrgRule, orgId: string, settings: CommonSettings): Promise<OrgWindow> {
-    const params = { ...rule.params(settings), latenessMs: this.latenessMs };
+  private async load(tx: Transaction<DetectionDatabase>, rule: OrgRule, orgs: readonly { orgId: string; settings: CommonSettings }[]): Promise<Map<string, OrgWindow>> {
     const type = rule.eventTypes[0]!;
-    // A literal type so the planner can use the partial index; OrgWindow.rebuild cuts at the exact horizon.
-    const back = params.windowMs + params.latenessMs + 1000;
-    const { rows } = await sql<{ newest: Date | string | null; event_id: string | null; occurred_at: Date | string | null; ip: string | null; account: string | null }>`
-      with n as (select max(occurred_at) as newest from observed_events where org_id = ${orgId} and type = ${sql.lit(type)})
-      select n.newest, e.event_id, e.occurred_at, e.ip, e.account
+    const params = orgs.map(({ settings }) => ({ ...rule.params(settings), latenessMs: this.latenessMs }));
+    // OrgWindow.rebuild cuts at the exact horizon; a second more here is only a margin.
+    const backSeconds = params.map((p) => (p.windowMs + p.latenessMs + 1000) / 1000);
+    // A literal type so the planner can use the partial index.
+    const { rows } = await sql<{ part: 'e' | 'a'; org: string; newest: Date | string | null; id: string | null; at: Date | string | null; until: Date | string | null; ip: string | null; account: string | null; n: number | null }>`
+      with o as (
+        select * from unnest(${orgs.map((o) => o.orgId)}::text[], ${backSeconds}::float8[]) as o(org, back)
+      ), n as (
+        select o.org, o.back, (select max(occurred_at) from observed_events e where e.org_id = o.org::uuid and e.type = ${sql.lit(type)}) as newest from o
+      )
+      select 'e' as part, n.org, n.newest, e.event_id as id, e.occurred_at as at, null::timestamptz as until, e.ip, e.account, null::int as n
         from n left join lateral (
-          select event_id, occurred_at, ip, account from observed_events
-           where org_id = ${orgId} and type = ${sql.lit(type)} and account is not null
-             and occurred_at >= n.newest - make_interval(secs => ${back / 1000})
+          select event_id, occurred_at, ip, account from observed_events e
+           where e.org_id = n.org::uuid and e.type = ${sql.lit(type)} and e.account is not null
+             and e.occurred_at >= n.newest - make_interval(secs => n.back)
         ) e on true
+      union all
+      select 'a', o.org, null, a.detection_id::text, a.started_at, a.last_seen_at, null, null, a.event_count
+        from o join attacks a on a.org_id = o.org::uuid and a.key = o.org and a.rule_id = ${rule.id}
     `.execute(tx);
-    const attacks = await tx
-      .selectFrom('attacks')
-      .select(['detection_id', 'started_at', 'last_seen_at', 'event_count'])
-      .where('org_id', '=', orgId)
-      .where('key', '=', orgId)
-      .where('rule_id', '=', rule.id)
-      .execute();
-    const newest = rows[0]?.newest == null ? null : new Date(rows[0].newest).getTime();
-    const failures: Failure[] = [];
+    const byOrg = new Map(orgs.map((o, i) => [o.orgId, { settings: o.settings, params: params[i]!, newest: null as number | null, failures: [] as Failure[], attacks: [] as SprayAttack[] }]));
     for (const r of rows) {
-      if (r.event_id === null || r.occurred_at === null || r.account === null) continue;
-      const f = { eventId: r.event_id, type, at: new Date(r.occurred_at).getTime(), ip: r.ip, account: r.account, attrs: null };
-      if (!allowListedEvent(settings, f)) failures.push({ at: f.at, eventId: f.eventId, account: f.account, ip: f.ip });
+      const entry = byOrg.get(r.org)!;
+      if (r.part === 'a') {
+        entry.attacks.push({ detectionId: r.id!, start: new Date(r.at!).getTime(), end: new Date(r.until!).getTime(), eventCount: r.n! });
+        continue;
+      }
+      if (r.newest !== null) entry.newest = new Date(r.newest).getTime();
+      if (r.id === null || r.at === null || r.account === null) continue;
+      const f = { eventId: r.id, type, at: new Date(r.at).getTime(), ip: r.ip, account: r.account, attrs: null };
+      if (!allowListedEvent(entry.settings, f)) entry.failures.push({ at: f.at, eventId: f.eventId, account: f.account, ip: f.ip });
     }
-    return OrgWindow.rebuild(
-      params,
-      newest,
-      failures,
-      attacks.map((a): SprayAttack => ({ detectionId: a.detection_id, start: new Date(a.started_at).getTime(), end: new Date(a.last_seen_at).getTime(), eventCount: a.event_count })),
-    );
+    return new Map([...byOrg].map(([orgId, e]) => [orgId, OrgWindow.rebuild(e.params, e.newest, e.failures, e.attacks)]));
   }
 }
