@@ -200,6 +200,8 @@ describe('two detection replicas (VIGIL_DETECTION_PARTITIONS=2)', () => {
     expect(Number((await db.query<{ n: string }>('select count(*) as n from detection.inbox'))[0]!.n)).toBeGreaterThan(committedBefore);
     const restarted = await startReplica(1);
     await settled(last);
+    // The killed process cannot answer for its partition any more: the restart is not taken for a second one.
+    expect(restarted.logs()).not.toContain('another process already runs');
 
     // Both did work: each evaluated messages of its own orgs and skipped the other's.
     expect(await partitionCount(replicas[0]!, 'owned')).toBeGreaterThan(ownedBefore);
@@ -226,4 +228,15 @@ describe('two detection replicas (VIGIL_DETECTION_PARTITIONS=2)', () => {
     expect(lines.map((l) => l.length > 0)).toEqual([true, true]);
     for (const org of all) expect({ org, elsewhere: lines[1 - partitionOf(org, 2)]!.some((l) => l.includes(org)) }).toEqual({ org, elsewhere: false });
   }, 300_000);
+
+  it('a second process started for a partition that is already running says so', async () => {
+    const first = replicas[0]!;
+    const second = await startReplica(0);
+    replicas[0] = first;
+    await waitFor(() => second.logs().includes('another process already runs detection partition 0 of 2'), { timeoutMs: 10_000, description: 'the second process to notice the first' });
+    expect(second.logs()).toContain(`pid ${replicas[0]!.pid}`);
+    await second.stop();
+    // The first never complains: it was alone when it started.
+    expect(replicas[0]!.logs()).not.toContain('another process already runs');
+  }, 60_000);
 });

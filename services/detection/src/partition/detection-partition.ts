@@ -1,5 +1,6 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DeliverPolicy, type ConsumerInfo, type JetStreamManager, type NatsConnection } from 'nats';
+import { hostname } from 'node:os';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DeliverPolicy, StringCodec, type ConsumerInfo, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
 import { consumerConfig } from '@vigil/messaging';
@@ -9,6 +10,9 @@ import type { DetectionConfig } from '../config';
 /** The durable of a single replica; kept for N = 1 so existing deployments keep their position. */
 export const SINGLE_DURABLE = 'detection-events';
 const PARTITIONED = /^detection-events-(\d+)-of-(\d+)$/;
+/** Each replica answers on `<prefix>.<N>.<i>` (core NATS, private to detection), so a second process for one partition is noticed. */
+export const PARTITION_PRESENCE_SUBJECT = 'vigil.detection.partition';
+const sc = StringCodec();
 
 /** FNV-1a (32 bit) over the org id's characters: stable across processes, versions and languages. */
 export function fnv1a(s: string): number {
@@ -74,12 +78,13 @@ export function resumeSequence(durables: readonly { name: string; ackFloor: numb
  * replicas' messages unread.
  */
 @Injectable()
-export class DetectionPartition implements OnModuleInit {
+export class DetectionPartition implements OnModuleInit, OnModuleDestroy {
   readonly partitions: number;
   readonly partition: number;
   readonly durable: string;
   private readonly owned;
   private readonly skipped;
+  private presence?: Subscription;
 
   constructor(
     @Inject(CONFIG) config: Partial<DetectionConfig>,
@@ -140,7 +145,32 @@ export class DetectionPartition implements OnModuleInit {
       );
     }
     if (!durables.some((d) => d.name === this.durable)) await this.createDurable(jsm, resumeSequence(durables, this.durable));
+    await this.announce();
     this.log.info({ partition: this.partition, partitions: this.partitions, durable: this.durable }, 'detection partition');
+  }
+
+  onModuleDestroy(): void {
+    this.presence?.unsubscribe();
+  }
+
+  /**
+   * Two processes of one partition would share its durable as a work queue and both write its orgs'
+   * state: ask whether one is already running (a dead one cannot answer) and say so loudly. Not a lock:
+   * two starting at the same instant both find nobody.
+   */
+  private async announce(): Promise<void> {
+    const subject = `${PARTITION_PRESENCE_SUBJECT}.${this.partitions}.${this.partition}`;
+    try {
+      const other = sc.decode((await this.nc.request(subject, undefined, { timeout: 1_000 })).data);
+      this.log.error(
+        { partition: this.partition, partitions: this.partitions, other },
+        `another process already runs detection partition ${this.partition} of ${this.partitions} (${other}): run exactly one process per partition, or stop the other one`,
+      );
+    } catch {
+      // No responders (or no answer): this process is the only one.
+    }
+    const me = `${hostname()} pid ${process.pid}`;
+    this.presence = this.nc.subscribe(subject, { callback: (err, msg) => void (!err && msg.respond(sc.encode(me))) });
   }
 
   private async createDurable(jsm: JetStreamManager, startSeq: number | undefined): Promise<void> {
