@@ -1,4 +1,6 @@
 import { deriveId } from '@vigil/contracts';
+import { loadConfig } from '@vigil/platform';
+import { detectionEnvSchema } from '../config';
 import { fnv1a, layoutOf, orgOfSubject, partitionDurable, partitionOf, resumeSequence } from './detection-partition';
 
 describe('detection partitions', () => {
@@ -54,5 +56,17 @@ describe('detection partitions', () => {
         own,
       ),
     ).toBe(801);
+  });
+
+  it('refuses a partition outside 0 … N-1, naming the variable', () => {
+    const env = (e: Record<string, string>) => loadConfig(detectionEnvSchema, { DATABASE_URL: 'postgres://detection@127.0.0.1/vigil', ...e }, 'detection');
+    expect(env({})).toMatchObject({ VIGIL_DETECTION_PARTITIONS: 1, VIGIL_DETECTION_PARTITION: 0 });
+    expect(env({ VIGIL_DETECTION_PARTITIONS: '2', VIGIL_DETECTION_PARTITION: '1' })).toMatchObject({ VIGIL_DETECTION_PARTITIONS: 2, VIGIL_DETECTION_PARTITION: 1 });
+    expect(() => env({ VIGIL_DETECTION_PARTITIONS: '2', VIGIL_DETECTION_PARTITION: '2' })).toThrow(
+      'VIGIL_DETECTION_PARTITION: must be below VIGIL_DETECTION_PARTITIONS (2): partitions are numbered 0 to 1',
+    );
+    expect(() => env({ VIGIL_DETECTION_PARTITION: '1' })).toThrow('VIGIL_DETECTION_PARTITION: must be below VIGIL_DETECTION_PARTITIONS (1)');
+    expect(() => env({ VIGIL_DETECTION_PARTITIONS: '0' })).toThrow('VIGIL_DETECTION_PARTITIONS');
+    expect(() => env({ VIGIL_DETECTION_PARTITIONS: 'two' })).toThrow('VIGIL_DETECTION_PARTITIONS');
   });
 });

@@ -82,8 +82,7 @@ export class DetectionPartition implements OnModuleInit, OnModuleDestroy {
   readonly partitions: number;
   readonly partition: number;
   readonly durable: string;
-  private readonly owned;
-  private readonly skipped;
+  private readonly counts = { owned: 0, skipped: 0 };
   private presence?: Subscription;
 
   constructor(
@@ -99,24 +98,29 @@ export class DetectionPartition implements OnModuleInit, OnModuleDestroy {
       .gauge({ name: 'vigil_detection_partition_info', help: 'This replica\'s partition of the orgs (always 1; the labels say which)', labelNames: ['partition', 'partitions'] })
       .labels(String(this.partition), String(this.partitions))
       .set(1);
-    const messages = metrics.counter({
+    // Plain counts on the hot path; the counter catches up when scraped.
+    const counted = { owned: 0, skipped: 0 };
+    const counts = this.counts;
+    metrics.counter({
       name: 'vigil_detection_partition_messages_total',
       help: 'Security-stream messages this replica read: owned (its orgs, evaluated) or skipped (another replica\'s orgs, acked unread)',
       labelNames: ['outcome'],
+      collect() {
+        for (const outcome of ['owned', 'skipped'] as const) {
+          this.labels(outcome).inc(counts[outcome] - counted[outcome]);
+          counted[outcome] = counts[outcome];
+        }
+      },
     });
-    this.owned = messages.labels('owned');
-    this.skipped = messages.labels('skipped');
-    this.owned.inc(0);
-    this.skipped.inc(0);
   }
 
   /** Whether this replica handles the message on `subject` (counted either way). */
   owns(subject: string): boolean {
     if (this.partitions === 1 || fnv1a(orgOfSubject(subject)) % this.partitions === this.partition) {
-      this.owned.inc();
+      this.counts.owned++;
       return true;
     }
-    this.skipped.inc();
+    this.counts.skipped++;
     return false;
   }
 
