@@ -18,11 +18,11 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type NatsConnection } from 'nats';
 import { createEvent, eventSubject, loginFailedV1, streams } from '@vigil/contracts';
 import { createTestDatabase, freePort, repoRoot, serviceEntry, startNats, startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@vigil/testing';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 const run = promisify(execFile);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
