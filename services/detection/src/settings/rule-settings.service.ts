@@ -34,7 +34,10 @@ export class RuleSettingsService implements OnModuleInit, OnModuleDestroy {
   private readonly defaults = new Map<string, Record<string, unknown>>();
   /** Bumped by every invalidation; a load that overlapped one must not keep what it read as fresh. */
   private epoch = 0;
+  /** Per org, and for all orgs, the epoch of the last invalidation; only needed while loads are in flight. */
   private readonly invalidatedAt = new Map<string, number>();
+  private allInvalidatedAt = 0;
+  private loading = 0;
   private readonly stale = new Set<string>();
   private sub?: Subscription;
 
@@ -68,7 +71,8 @@ export class RuleSettingsService implements OnModuleInit, OnModuleDestroy {
   invalidate(orgId?: string): void {
     this.epoch++;
     if (orgId === undefined) {
-      for (const org of this.byOrg.keys()) this.invalidatedAt.set(org, this.epoch);
+      this.allInvalidatedAt = this.epoch;
+      this.invalidatedAt.clear();
       this.byOrg.clear();
       this.stale.clear();
     } else {
@@ -83,13 +87,21 @@ export class RuleSettingsService implements OnModuleInit, OnModuleDestroy {
     const missing = [...new Set(orgIds)].filter((o) => !this.byOrg.has(o) || this.stale.has(o));
     if (!missing.length) return;
     const epoch = this.epoch;
-    const rows = await this.repo.settingsOf(db, missing);
+    this.loading++;
+    let rows: RuleSettingsRow[];
+    try {
+      rows = await this.repo.settingsOf(db, missing);
+    } finally {
+      this.loading--;
+    }
     for (const org of missing) {
       this.byOrg.set(org, new Map());
       // Changed while we read: use what we read for now, read again next time.
-      if ((this.invalidatedAt.get(org) ?? 0) > epoch) this.stale.add(org);
+      if (Math.max(this.invalidatedAt.get(org) ?? 0, this.allInvalidatedAt) > epoch) this.stale.add(org);
       else this.stale.delete(org);
     }
+    // No load in flight can be overtaken by the invalidations recorded so far.
+    if (this.loading === 0) this.invalidatedAt.clear();
     for (const row of rows) this.put(row);
   }
 
