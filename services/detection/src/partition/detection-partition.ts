@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DeliverPolicy, StringCodec, type ConsumerInfo, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
+import { DeliverPolicy, StringCodec, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { streams } from '@vigil/contracts';
 import { consumerConfig } from '@vigil/messaging';
@@ -132,12 +132,9 @@ export class DetectionPartition implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     const durables: { name: string; ackFloor: number }[] = [];
-    try {
-      for await (const ci of jsm.consumers.list(streams.security.name)) durables.push({ name: ci.name, ackFloor: (ci as ConsumerInfo).ack_floor.stream_seq });
-    } catch (err) {
-      // No stream yet: the platform declares it; a fresh deployment starts at the beginning anyway.
-      this.log.debug({ err }, 'security stream consumers not listed');
-    }
+    // The platform declared the stream before any module starts; an error here fails the start rather
+    // than have a new durable replay the whole stream.
+    for await (const ci of jsm.consumers.list(streams.security.name)) durables.push({ name: ci.name, ackFloor: ci.ack_floor.stream_seq });
     const stale = durables.map((d) => d.name).filter((name) => {
       const layout = layoutOf(name);
       return layout !== undefined && layout.partitions !== this.partitions;
