@@ -3,16 +3,22 @@
  * the same messages in the same run (the limit), and beside the seed's own design (its
  * `failed_login_attempts` table with the `detect_brute_force` trigger, fed the same failures). Then
  * latency from publish to `detection.triggered` at a fixed offered rate beside the raw JetStream round
- * trip, and memory per 100,000 keys. Appends the result to docs/benchmarks.md.
+ * trip; the same through the front door (POST /v1/events to gateway -> ingest -> detection) at a fixed
+ * offered rate beside the raw round trip at that rate; and memory per 100,000 keys. Appends the result
+ * to docs/benchmarks.md.
  *
  *   BENCH_EVENTS (default 20000, over BENCH_EVENTS/2 IPs)  BENCH_RATE (default 500 events/s offered for latency)
+ *   BENCH_HTTP_RATE (default 200 completing failures/s POSTed; 0 skips the front door)  BENCH_HTTP_ATTACKS (default 1000)
+ *   BENCH_HTTP_BATCH (default 1 event per request)
  *   BENCH_MEMORY_KEYS (default 100000)  BENCH_RUNS (default 3 interleaved throughput rounds; the median ratio is reported)
+ *   BENCH_SKIP_SEED=1 skips the seed design (minutes)
  */
 import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type NatsConnection } from 'nats';
 import { createEvent, eventSubject, loginFailedV1, streams } from '@vigil/contracts';
@@ -23,6 +29,9 @@ const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const MEMORY_KEYS = Number(process.env.BENCH_MEMORY_KEYS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const HTTP_RATE = Number(process.env.BENCH_HTTP_RATE ?? 200);
+const HTTP_ATTACKS = Number(process.env.BENCH_HTTP_ATTACKS ?? 1000);
+const HTTP_BATCH = Number(process.env.BENCH_HTTP_BATCH ?? 1);
 const IN_FLIGHT = 1000;
 const DURABLE = 'detection-events';
 /** Attack IPs send this many failures (brute force at 5); the other IPs one each. */
@@ -148,6 +157,25 @@ async function seedTrigger(db: TestDatabase, events: ReturnType<typeof workload>
   return { rate: events.length / seconds, stored: Number(row!.stored), rejected, incidents: Number(row!.incidents) };
 }
 
+/** Starts gateway and ingest beside the running detection, makes an org and a producer key, measures, stops them. */
+async function throughTheFrontDoor(db: TestDatabase, natsUrl: string, nc: NatsConnection): Promise<FrontDoor> {
+  const procs: ServiceProcess[] = [];
+  try {
+    for (const name of ['gateway', 'ingest'] as const) {
+      procs.push(await startServiceProcess({ name, entry: serviceEntry(name), env: { DATABASE_URL: db.urlFor(name), NATS_URL: natsUrl, LOG_LEVEL: 'warn', NODE_ENV: 'production' }, port: await freePort() }));
+    }
+    const cli = join(repoRoot(), 'services/gateway/dist/cli.js');
+    const env = { ...process.env, DATABASE_URL: db.urlFor('gateway') };
+    const org = await run(process.execPath, [cli, 'org', 'create', '--name', 'Bench front door', '--admin-email', 'bench@bench.test'], { env });
+    const orgId = /organisation: ([0-9a-f-]{36})/.exec(org.stdout)![1]!;
+    // A producer key whose rate limit (default 6,000 requests/min) is not what is measured.
+    const key = await run(process.execPath, [cli, 'keys', 'create', '--org', orgId, '--name', 'bench producer', '--scope', 'events:write', '--rate-limit', '1000000'], { env });
+    return await frontDoorLatency(nc, procs[0]!.url, /api key: (vgl_\S+)/.exec(key.stdout)![1]!, orgId);
+  } finally {
+    await Promise.allSettled(procs.map((p) => p.stop()));
+  }
+}
+
 const progress = (what: string) => process.stderr.write(`[bench] ${new Date().toISOString()} ${what}\n`);
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -190,7 +218,16 @@ async function latency(nc: NatsConnection, orgId: string): Promise<{ detection: 
   await Promise.race([seenAll, new Promise((r) => setTimeout(r, 60_000))]);
   sub.unsubscribe();
 
-  // Raw: the same offered rate on a subject of the same stream, seen by a core subscriber.
+  // Raw: the same offered rate of completing failures on a subject of the same stream.
+  const raw = await rawRoundTrip(nc, attacks, RATE / 5);
+  return { detection: detection.sort((x, y) => x - y), raw };
+}
+
+/** The raw JetStream round trip: `count` publishes at `perSecond` on a security subject -> a core subscriber sees each (ms, sorted). */
+async function rawRoundTrip(nc: NatsConnection, count: number, perSecond: number): Promise<number[]> {
+  const js = nc.jetstream();
+  const enc = new TextEncoder();
+  const gapNs = BigInt(Math.round(1e9 / perSecond));
   const raw: number[] = [];
   const rawSubject = eventSubject('login.failed', randomUUID());
   const rawSub = nc.subscribe(rawSubject);
@@ -199,21 +236,109 @@ async function latency(nc: NatsConnection, orgId: string): Promise<{ detection: 
     for await (const m of rawSub) {
       const at = rawSent.get(new TextDecoder().decode(m.data));
       if (at !== undefined) raw.push(Number(process.hrtime.bigint() - at) / 1e6);
-      if (raw.length === attacks) break;
+      if (raw.length === count) break;
     }
   })();
-  due = process.hrtime.bigint();
-  for (let a = 0; a < attacks; a++) {
+  const published: Promise<unknown>[] = [];
+  let due = process.hrtime.bigint();
+  for (let a = 0; a < count; a++) {
     while (process.hrtime.bigint() < due) await new Promise((r) => setImmediate(r));
-    due += gapNs * 5n;
-    const id = `raw-${a}`;
+    due += gapNs;
+    const id = `raw-${randomUUID()}`;
     rawSent.set(id, process.hrtime.bigint());
     published.push(js.publish(rawSubject, enc.encode(id), { msgID: id }));
   }
   await Promise.all(published);
-  await Promise.race([rawSeen, new Promise((r) => setTimeout(r, 30_000))]);
+  await Promise.race([rawSeen, sleep(30_000)]);
   rawSub.unsubscribe();
-  return { detection: detection.sort((x, y) => x - y), raw: raw.sort((x, y) => x - y) };
+  return raw.sort((x, y) => x - y);
+}
+
+interface FrontDoor {
+  /** POST of the completing failure sent -> its `detection.triggered` seen (ms, sorted). */
+  detection: number[];
+  /** Raw JetStream publish -> subscriber at the same offered rate (ms, sorted). */
+  raw: number[];
+  /** POST sent -> 202 for the completing failures (ms, sorted). */
+  accepted: number[];
+  failedRequests: number;
+}
+
+/**
+ * Through the front door: gateway + ingest + detection. Each attack IP first gets 4 failures (posted in
+ * large batches, untimed, and consumed by detection); then its completing 5th failure is POSTed at
+ * HTTP_RATE per second, HTTP_BATCH per request, open loop (a request is sent when due, whether or not
+ * the previous ones were answered). Latency: the request carrying it sent -> `detection.triggered` seen
+ * by a core subscriber. The 202 comes once ingest stored the events (hash chain), before detection.
+ */
+async function frontDoorLatency(nc: NatsConnection, gatewayUrl: string, key: string, orgId: string): Promise<FrontDoor> {
+  const jsm = await nc.jetstreamManager();
+  const t0 = Date.now() - 120_000;
+  const ipOf = (a: number) => `172.17.${a >> 8}.${a & 255}`;
+  const failure = (a: number, k: number) => ({
+    specversion: '1.0',
+    id: `door-${a}-${k}`,
+    source: 'https://bench.example.test/login',
+    type: 'login.failed',
+    time: new Date(t0 + k * 1000).toISOString(),
+    data: { ip: ipOf(a), username: `door${a}-${k}@bench.test`, reason: 'invalid_password' },
+  });
+  const post = async (events: unknown[]) => {
+    const res = await fetch(`${gatewayUrl}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    const body = await res.text();
+    if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${body.slice(0, 500)}`);
+  };
+  const subject = eventSubject('login.failed', orgId);
+  const onStream = async () => ((await jsm.streams.info(streams.security.name, { subjects_filter: subject })).state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
+
+  const first4 = Array.from({ length: HTTP_ATTACKS }, (_, a) => [0, 1, 2, 3].map((k) => failure(a, k))).flat();
+  for (let i = 0; i < first4.length; i += 1000) await post(first4.slice(i, i + 1000));
+  await waitFor(async () => (await onStream()) >= first4.length, { timeoutMs: 120_000, description: 'ingest to publish the first 4 failures of every attack' });
+  await waitFor(
+    async () => {
+      const ci = await jsm.consumers.info(streams.security.name, DURABLE);
+      return ci.num_pending === 0 && ci.num_ack_pending === 0;
+    },
+    { timeoutMs: 120_000, description: 'detection to consume them' },
+  );
+
+  const sent = new Map<string, bigint>();
+  const detection: number[] = [];
+  const sub = nc.subscribe(eventSubject('detection.triggered', orgId));
+  const seenAll = (async () => {
+    for await (const m of sub) {
+      const d = JSON.parse(new TextDecoder().decode(m.data)) as { data: { ruleId: string; key?: { value: string } } };
+      const at = d.data.ruleId === 'brute_force.ip' ? sent.get(d.data.key?.value ?? '') : undefined;
+      if (at !== undefined) detection.push(Number(process.hrtime.bigint() - at) / 1e6);
+      if (detection.length === HTTP_ATTACKS) break;
+    }
+  })();
+  const accepted: number[] = [];
+  let failedRequests = 0;
+  const requests: Promise<void>[] = [];
+  const gapNs = BigInt(Math.round((1e9 * HTTP_BATCH) / HTTP_RATE));
+  let due = process.hrtime.bigint();
+  for (let a = 0; a < HTTP_ATTACKS; a += HTTP_BATCH) {
+    while (process.hrtime.bigint() < due) await new Promise((r) => setImmediate(r));
+    due += gapNs;
+    const batch = Array.from({ length: Math.min(HTTP_BATCH, HTTP_ATTACKS - a) }, (_, j) => a + j);
+    const at = process.hrtime.bigint();
+    for (const x of batch) sent.set(ipOf(x), at);
+    requests.push(
+      post(batch.map((x) => failure(x, 4))).then(
+        () => void accepted.push(Number(process.hrtime.bigint() - at) / 1e6),
+        (err: unknown) => {
+          failedRequests++;
+          progress(`front door: ${String(err)}`);
+        },
+      ),
+    );
+  }
+  await Promise.all(requests);
+  await Promise.race([seenAll, sleep(60_000)]);
+  sub.unsubscribe();
+  const raw = await rawRoundTrip(nc, HTTP_ATTACKS, HTTP_RATE);
+  return { detection: detection.sort((x, y) => x - y), raw, accepted: accepted.sort((x, y) => x - y), failedRequests };
 }
 
 function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -279,6 +404,9 @@ async function main(): Promise<void> {
     const lat = await latency(nc, latencyOrg);
     progress(`latency: ${lat.detection.length} detections, ${lat.raw.length} raw`);
 
+    const door = HTTP_RATE > 0 ? await throughTheFrontDoor(db, nats.url, nc) : undefined;
+    if (door) progress(`front door: ${door.detection.length} detections, ${door.raw.length} raw, ${door.failedRequests} failed requests`);
+
     // Memory: RSS before and after MEMORY_KEYS fresh IP keys (one failure each, no account).
     const memOrg = randomUUID();
     const before = rssMiB(detection.pid, 'VmRSS');
@@ -298,7 +426,7 @@ async function main(): Promise<void> {
       `## ${new Date().toISOString()} — detection throughput`,
       '',
       `- machine: ${machine}`,
-      `- command: \`node bench/dist/detection-throughput.js\` (BENCH_EVENTS=${N} login.failed over ${N / 2} IPs published on \`login.failed.<org>\`, ${attackers} of them attacking; BENCH_RATE=${RATE}; BENCH_MEMORY_KEYS=${MEMORY_KEYS})`,
+      `- command: \`node bench/dist/detection-throughput.js\` (BENCH_EVENTS=${N} login.failed over ${N / 2} IPs published on \`login.failed.<org>\`, ${attackers} of them attacking; BENCH_RATE=${RATE}; BENCH_HTTP_RATE=${HTTP_RATE}, BENCH_HTTP_BATCH=${HTTP_BATCH}, BENCH_HTTP_ATTACKS=${HTTP_ATTACKS}; BENCH_MEMORY_KEYS=${MEMORY_KEYS}; BENCH_RUNS=${RUNS})`,
       '',
       '| path | events/s |',
       '|---|---|',
@@ -314,6 +442,15 @@ async function main(): Promise<void> {
       `Latency at ${RATE} events/s offered, publish of the completing failure -> \`detection.triggered\` (${lat.detection.length} attacks): p50 ${ms(percentile(lat.detection, 50))}, p99 ${ms(percentile(lat.detection, 99))}; ` +
         `raw JetStream publish -> subscriber: p50 ${ms(percentile(lat.raw, 50))}, p99 ${ms(percentile(lat.raw, 99))}.`,
       '',
+      ...(door
+        ? [
+            `Through the front door at ${HTTP_RATE} completing failures/s offered (${HTTP_BATCH}/request, open loop; ${door.detection.length} of ${HTTP_ATTACKS} attacks detected, ${door.failedRequests} requests failed), ` +
+              `POST /v1/events sent -> \`detection.triggered\` (gateway -> ingest -> detection): p50 ${ms(percentile(door.detection, 50))}, p99 ${ms(percentile(door.detection, 99))}; ` +
+              `the POST's 202 (stored by ingest): p50 ${ms(percentile(door.accepted, 50))}, p99 ${ms(percentile(door.accepted, 99))}; ` +
+              `raw JetStream publish -> subscriber at ${HTTP_RATE}/s: p50 ${ms(percentile(door.raw, 50))}, p99 ${ms(percentile(door.raw, 99))}.`,
+            '',
+          ]
+        : []),
       `Memory: RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB for ${MEMORY_KEYS} new keys = ${perHundredK.toFixed(0)} MiB per 100,000 active keys (peak RSS ${rssMiB(detection.pid, 'VmHWM').toFixed(0)} MiB).`,
       '',
     ];

@@ -10,6 +10,7 @@ import { WatchlistQueriesController } from './breach-feed/watchlist-queries.cont
 import { BreachFeedService } from './breach-feed/breach-feed.service';
 import { DetectionEngine } from './engine/engine';
 import { DetectionHandlers } from './engine/detection.handlers';
+import { DetectionPartition } from './partition/detection-partition';
 import { RuleRegistry } from './engine/registry';
 import { StateRepository } from './engine/state.repository';
 import { rules } from './rules';
@@ -29,6 +30,7 @@ export const AppModule = serviceModule(detectionService, {
   providers: [
     { provide: RuleRegistry, useValue: new RuleRegistry(rules) },
     StateRepository,
+    DetectionPartition,
     RuleSettingsService,
     DetectionEngine,
     DetectionHandlers,

@@ -4,12 +4,16 @@ import type { Logger } from 'pino';
 import { resolveDefinition, streams, type VigilEvent } from '@vigil/contracts';
 import { ack, correlationIdOf, crashPoint, decodeEvent, describeError, enqueueEvents, type Outcome } from '@vigil/messaging';
 import { LOGGER, ServiceRuntime } from '@vigil/platform';
+import { DetectionPartition } from '../partition/detection-partition';
 import { DetectionEngine, type BatchChanges } from './engine';
 import { RuleRegistry } from './registry';
 import { MAX_WINDOW_SECONDS } from './settings';
 import { StateRepository } from './state.repository';
 
-/** The one durable consumer of the security stream: every event type, dispatched to its rules. */
+/**
+ * The inbox name of the security-stream consumer, whatever this replica's durable (`partition.durable`):
+ * one name for all partitions, so an event evaluated before a re-partition is never evaluated again.
+ */
 export const DETECTION_CONSUMER = 'detection-events';
 const BATCH_SIZE = 1024;
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -30,6 +34,7 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
     private readonly runtime: ServiceRuntime,
     private readonly repo: StateRepository,
     private readonly engine: DetectionEngine,
+    private readonly partition: DetectionPartition,
     registry: RuleRegistry,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
@@ -38,8 +43,8 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     // No filter: NATS 2.9 has one filter subject per consumer, and this one reads every type the
-    // stream carries (types no rule reads are acked at once).
-    this.runtime.consume({ stream: streams.security, durable: DETECTION_CONSUMER, maxAckPending: 8 * BATCH_SIZE }, (msgs) => this.handleBatch(msgs), BATCH_SIZE);
+    // stream carries (types no rule reads are acked at once); with partitions, one durable per replica.
+    this.runtime.consume({ stream: streams.security, durable: this.partition.durable, maxAckPending: 8 * BATCH_SIZE }, (msgs) => this.handleBatch(msgs), BATCH_SIZE);
     this.pruneTimer = setInterval(() => {
       const before = new Date(Date.now() - RETAIN_MS);
       Promise.all([this.repo.pruneObserved(before), this.repo.pruneAttacks(before)]).catch((err) => this.log.warn({ err }, 'prune failed'));
@@ -55,6 +60,11 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
     const outcomes: Outcome[] = new Array(msgs.length);
     const events: { index: number; event: VigilEvent }[] = [];
     msgs.forEach((msg, index) => {
+      // Another replica's org: acked unread (the subject names the org).
+      if (!this.partition.owns(msg.subject)) {
+        outcomes[index] = ack;
+        return;
+      }
       const type = msg.subject.slice(0, msg.subject.lastIndexOf('.'));
       if (!this.types.has(type)) {
         outcomes[index] = ack;

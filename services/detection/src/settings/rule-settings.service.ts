@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Kysely, Transaction } from 'kysely';
+import { Events, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { zodErrors, type DetectionRuleViewV1, type FieldError } from '@vigil/contracts';
-import { LOGGER } from '@vigil/platform';
+import { LOGGER, NATS } from '@vigil/platform';
 import type { DetectionDatabase, RuleSettingsRow } from '../db/schema';
 import { RuleRegistry } from '../engine/registry';
 import type { DetectionRule } from '../engine/rule';
@@ -14,29 +15,93 @@ interface Entry {
 }
 
 /**
+ * Detection replicas tell each other that an org's settings changed (core NATS, no body). Private to
+ * detection: no stream holds `vigil.>`, and no other service may rely on it.
+ */
+export const SETTINGS_CHANGED_SUBJECT = 'vigil.detection.rule-settings-changed';
+
+/**
  * Per-org rule settings: stored overrides (validated by each rule's schema) over the rule's defaults.
- * Cached per org after the first look; this service is also the only writer, so an update replaces the
- * cached entry at once and the next event is judged by it (no restart, no polling).
+ * Cached per org after the first look. An update arrives as a request to one member of the `detection`
+ * queue group, which may not be the replica that owns the org's partition: the replica that stored it
+ * replaces its entry and announces the org on SETTINGS_CHANGED_SUBJECT, and every replica drops its
+ * entry and reloads it from PostgreSQL for its next batch (no restart, no polling). An announcement
+ * missed during a NATS disconnect is covered by dropping the whole cache on reconnect.
  */
 @Injectable()
-export class RuleSettingsService {
+export class RuleSettingsService implements OnModuleInit, OnModuleDestroy {
   private readonly byOrg = new Map<string, Map<string, Entry>>();
   private readonly defaults = new Map<string, Record<string, unknown>>();
+  /** Bumped by every invalidation; a load that overlapped one must not keep what it read as fresh. */
+  private epoch = 0;
+  /** Per org, and for all orgs, the epoch of the last invalidation; only needed while loads are in flight. */
+  private readonly invalidatedAt = new Map<string, number>();
+  private allInvalidatedAt = 0;
+  private loading = 0;
+  private readonly stale = new Set<string>();
+  private sub?: Subscription;
 
   constructor(
     private readonly registry: RuleRegistry,
     private readonly repo: StateRepository,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(NATS) private readonly nc: NatsConnection,
   ) {
     for (const rule of registry.rules) this.defaults.set(rule.id, rule.settings.parse({}) as Record<string, unknown>);
   }
 
+  onModuleInit(): void {
+    this.sub = this.nc.subscribe(`${SETTINGS_CHANGED_SUBJECT}.*`, {
+      callback: (err, msg) => {
+        if (!err) this.invalidate(msg.subject.slice(SETTINGS_CHANGED_SUBJECT.length + 1));
+      },
+    });
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type === Events.Reconnect) this.invalidate();
+      }
+    })().catch((err: unknown) => this.log.warn({ err }, 'NATS status watch ended'));
+  }
+
+  onModuleDestroy(): void {
+    this.sub?.unsubscribe();
+  }
+
+  /** Forgets one org's settings (or every org's): the next batch that needs them reads PostgreSQL. */
+  invalidate(orgId?: string): void {
+    this.epoch++;
+    if (orgId === undefined) {
+      this.allInvalidatedAt = this.epoch;
+      this.invalidatedAt.clear();
+      this.byOrg.clear();
+      this.stale.clear();
+    } else {
+      this.invalidatedAt.set(orgId, this.epoch);
+      this.byOrg.delete(orgId);
+      this.stale.delete(orgId);
+    }
+  }
+
   /** Loads the settings of orgs not cached yet (one query for all of them). */
   async load(db: Kysely<DetectionDatabase> | Transaction<DetectionDatabase>, orgIds: Iterable<string>): Promise<void> {
-    const missing = [...new Set(orgIds)].filter((o) => !this.byOrg.has(o));
+    const missing = [...new Set(orgIds)].filter((o) => !this.byOrg.has(o) || this.stale.has(o));
     if (!missing.length) return;
-    const rows = await this.repo.settingsOf(db, missing);
-    for (const org of missing) this.byOrg.set(org, new Map());
+    const epoch = this.epoch;
+    this.loading++;
+    let rows: RuleSettingsRow[];
+    try {
+      rows = await this.repo.settingsOf(db, missing);
+    } finally {
+      this.loading--;
+    }
+    for (const org of missing) {
+      this.byOrg.set(org, new Map());
+      // Changed while we read: use what we read for now, read again next time.
+      if (Math.max(this.invalidatedAt.get(org) ?? 0, this.allInvalidatedAt) > epoch) this.stale.add(org);
+      else this.stale.delete(org);
+    }
+    // No load in flight can be overtaken by the invalidations recorded so far.
+    if (this.loading === 0) this.invalidatedAt.clear();
     for (const row of rows) this.put(row);
   }
 
@@ -71,6 +136,8 @@ export class RuleSettingsService {
     const row = await this.repo.saveSettings(orgId, rule.id, settings, actor);
     await this.load(this.repo.db, [orgId]);
     this.put(row);
+    // The replica owning the org's partition may be another one.
+    this.nc.publish(`${SETTINGS_CHANGED_SUBJECT}.${orgId}`);
     this.log.info({ orgId, ruleId: rule.id, actor }, 'rule settings changed');
     return { ok: true };
   }
