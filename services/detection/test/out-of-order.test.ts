@@ -186,8 +186,17 @@ describe('detection with events out of event-time order (real PostgreSQL + NATS)
       ],
       7,
     );
-    const poisons = [700, 1500, 2300, 3100].map((at, i) => ({ at, event: failure(org, `10.40.0.${i}`, base, `nul\u0000${i}@example.test`) }));
-    for (const { at, event } of [...poisons].reverse()) events.splice(at, 0, event);
+    // Traps: an IP with one poison among its five failures has four storable ones, so no attack. Three
+    // of its failures sit beside the poison, the fourth about a batch later: evaluated on memory that
+    // still held the poison, that later batch would count five.
+    const traps = [300, 800, 1300, 1800, 2300, 2800].map((at, i) => {
+      const ip = `10.40.0.${i}`;
+      return { at, ip, near: [failure(org, ip, base, `nul\u0000${i}@example.test`), ...[1, 2, 3].map((s) => failure(org, ip, base + s * 1000))], later: failure(org, ip, base + 4000) };
+    });
+    for (const t of [...traps].reverse()) {
+      events.splice(t.at + 1100, 0, t.later);
+      events.splice(t.at, 0, ...t.near);
+    }
     const dlSubject = `deadletter.${CONSUMER}`;
     const deadLetters = async () => (await h.jsm.streams.info('VIGIL_DEAD_LETTERS', { subjects_filter: dlSubject })).state.subjects?.[dlSubject] ?? 0;
     const before = await deadLetters();
@@ -197,7 +206,7 @@ describe('detection with events out of event-time order (real PostgreSQL + NATS)
     await h.startApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
     await settled(seq);
 
-    expect(await deadLetters()).toBe(before + poisons.length);
+    expect(await deadLetters()).toBe(before + traps.length);
     const detected = await detectionsOf(org);
     expect(detected.map((d) => d.correlationKey).sort()).toEqual(attackers.map((ip) => `brute_force.ip:${ip}`).sort());
     expect(new Set((await attacksOf(org)).map((a) => a.event_count))).toEqual(new Set([5]));

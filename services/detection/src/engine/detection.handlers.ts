@@ -108,6 +108,8 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
 
   /** The evaluation slot: batches evaluate one at a time, in arrival order (the window state is in memory). */
   private evaluationTail: Promise<void> = Promise.resolve();
+  /** The write slot: batches write (and lock rows) one at a time, in arrival order. */
+  private writeTail: Promise<void> = Promise.resolve();
   /** Settles once the latest batch has committed or rolled back (and cleaned up after itself). */
   private settleTail: Promise<void> = Promise.resolve();
   /** Bumped by each rollback: a batch that began evaluating under an older value read state that is gone. */
@@ -116,17 +118,20 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
   /**
    * One batch, pipelined with its neighbours: it evaluates once the batch before it has evaluated (so
    * it sees that batch's window state in memory), and commits only once that batch has committed, so
-   * PostgreSQL never holds a batch's state without its predecessor's. Its PostgreSQL round trips overlap
-   * the predecessor's commit. A rollback cleans up only after every earlier batch has settled (never
+   * PostgreSQL never holds a batch's state without its predecessor's. Its reads and evaluation overlap
+   * the predecessor's write and commit; its write waits for the predecessor's write (lock order). A rollback cleans up only after every earlier batch has settled (never
    * evicting a key an earlier batch still has to commit), then supersedes every later batch in flight:
    * they evaluated on memory that is gone, roll back too, and are evaluated again.
    */
   private async evaluateAndCommit(batch: VigilEvent[], messageOf: Map<string, JsMsg>): Promise<BatchChanges | 'superseded'> {
     const evaluatedBefore = this.evaluationTail;
+    const writtenBefore = this.writeTail;
     const settledBefore = this.settleTail;
     let evaluated!: () => void;
+    let written!: () => void;
     let settled!: () => void;
     this.evaluationTail = new Promise<void>((resolve) => (evaluated = resolve));
+    this.writeTail = new Promise<void>((resolve) => (written = resolve));
     this.settleTail = new Promise<void>((resolve) => (settled = resolve));
     const changes = this.engine.begin();
     let generation = -1;
@@ -135,18 +140,28 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
         await evaluatedBefore;
         generation = this.generation;
         try {
-          await this.engine.evaluate(tx, DETECTION_CONSUMER, batch, changes);
+          // An earlier batch that rolled back while this one read may have taken keys from memory.
+          await this.engine.evaluate(tx, DETECTION_CONSUMER, batch, changes, () => {
+            if (generation !== this.generation) throw new Superseded();
+          });
         } finally {
           evaluated();
         }
-        await this.repo.write(tx, changes);
-        // A detection carries the correlation id of the event that completed it.
-        await enqueueEvents(tx, changes.detections, {
-          correlationId: (d) => {
-            const msg = messageOf.get(changes.causedBy.get(d.id) ?? '');
-            return msg ? correlationIdOf(msg) : undefined;
-          },
-        });
+        // Row locks (attack rows, outbox ids) are taken in batch order: a batch that locked a row before
+        // an earlier batch's write would wait for that batch's commit while the earlier one waits for its lock.
+        await writtenBefore;
+        try {
+          await this.repo.write(tx, changes);
+          // A detection carries the correlation id of the event that completed it.
+          await enqueueEvents(tx, changes.detections, {
+            correlationId: (d) => {
+              const msg = messageOf.get(changes.causedBy.get(d.id) ?? '');
+              return msg ? correlationIdOf(msg) : undefined;
+            },
+          });
+        } finally {
+          written();
+        }
         await settledBefore;
         if (generation !== this.generation) throw new Superseded();
         crashPoint(DETECTION_CONSUMER, 'before-commit');
@@ -155,6 +170,8 @@ export class DetectionHandlers implements OnModuleInit, OnModuleDestroy {
       // Never let the next batch evaluate alongside an earlier one, nor clean up before earlier batches settle.
       await evaluatedBefore;
       evaluated();
+      await writtenBefore;
+      written();
       await settledBefore;
       this.engine.rolledBack(changes);
       this.generation++;

@@ -65,7 +65,14 @@ export class DetectionEngine {
    * Records the batch's events in the inbox and evaluates those not processed before, in order, inside
    * `tx`; returns what the batch changes (the caller writes it in the same transaction).
    */
-  async evaluate(tx: Transaction<DetectionDatabase>, consumer: string, batch: readonly VigilEvent[], changes: BatchChanges = this.begin()): Promise<BatchChanges> {
+  async evaluate(
+    tx: Transaction<DetectionDatabase>,
+    consumer: string,
+    batch: readonly VigilEvent[],
+    changes: BatchChanges = this.begin(),
+    /** Called once the reads are back, before memory is used: throws if what it found may be gone (pipelining). */
+    checkStillCurrent: () => void = () => {},
+  ): Promise<BatchChanges> {
     const allObserved = batch.map((e) => (observable(e.type) ? toObserved(e) : undefined));
     const needed = new Map<string, KeyRef>();
     batch.forEach((e, i) => {
@@ -83,6 +90,7 @@ export class DetectionEngine {
       batch.map((e) => e.id),
       missing,
     );
+    checkStillCurrent();
     this.install(missing, loaded);
     const freshIndexes = batch.flatMap((e, i) => (loaded.fresh.has(e.id) ? [i] : []));
     const events = freshIndexes.map((i) => batch[i]!);
