@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type NatsConnection } from 'nats';
 import { createEvent, eventSubject, loginFailedV1, streams } from '@vigil/contracts';
+import { cpuMs } from './cpu';
 import { createTestDatabase, freePort, repoRoot, serviceEntry, startNats, startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@vigil/testing';
 
 const run = promisify(execFile);
@@ -367,7 +368,7 @@ async function main(): Promise<void> {
     await detection.stop();
     // Interleaved rounds, each a fresh org and backlog: the bare consumer, then detection (a cold
     // start, its memory empty), on the same messages. The median ratio is the figure: the machine is shared.
-    const rounds: { orgId: string; raw: number; rate: number }[] = [];
+    const rounds: { orgId: string; raw: number; rate: number; cpu: number }[] = [];
     let workloadOf!: ReturnType<typeof workload>;
     let ackedBefore = 0;
     for (let r = 0; r < RUNS; r++) {
@@ -376,10 +377,12 @@ async function main(): Promise<void> {
       await publishAll(nc.jetstream(), workloadOf.events);
       const raw = await rawConsume(nc, round, N);
       detection = await start();
+      const cpuBefore = cpuMs(detection.pid);
       const rate = await detectionConsume(nc, N, ackedBefore);
+      const cpu = ((cpuMs(detection.pid) - cpuBefore) * 1000) / N;
       ackedBefore = await ackFloor(nc);
-      rounds.push({ orgId: round, raw, rate });
-      progress(`round ${r + 1}: raw ${Math.round(raw)}/s, detection ${Math.round(rate)}/s, ratio ${(rate / raw).toFixed(3)}`);
+      rounds.push({ orgId: round, raw, rate, cpu });
+      progress(`round ${r + 1}: raw ${Math.round(raw)}/s, detection ${Math.round(rate)}/s, ratio ${(rate / raw).toFixed(3)}, detection CPU ${cpu.toFixed(0)} ms per 1,000 events`);
       if (r < RUNS - 1) await detection.stop();
     }
     const byRatio = [...rounds].sort((a, b) => a.rate / a.raw - b.rate / b.raw);

@@ -53,7 +53,9 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     throw new Error(`${opts.name}: ${opts.entry} does not exist; build the service first (pnpm build)`);
   }
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [opts.entry], {
+  // VIGIL_SERVICE_NODE_ARGS: flags for every service process (profiling: `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = process.env.VIGIL_SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, opts.entry], {
     env: { ...process.env, ...opts.env, PORT: String(opts.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

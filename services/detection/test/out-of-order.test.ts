@@ -171,6 +171,47 @@ describe('detection with events out of event-time order (real PostgreSQL + NATS)
     expect(await attacksOf(org)).toEqual([expect.objectContaining({ key: '198.51.100.251', event_count: 5 })]);
   });
 
+  it('pipelined batches: poison in a backlog of several batches costs no attack and raises none twice', async () => {
+    // A backlog pulled as back-to-back 1,024-message batches: one evaluates while the one before it
+    // commits. Batches holding a poison fail in their transaction after the next batch has read their
+    // window state in memory: that batch must be rolled back and evaluated again, or the attacks that
+    // straddle the two are miscounted (lost, or raised twice).
+    const org = randomUUID();
+    const base = Date.now() - 60 * MIN;
+    const attackers = Array.from({ length: 400 }, (_, i) => `10.20.${i >> 8}.${i & 255}`);
+    const events = shuffled(
+      [
+        ...attackers.flatMap((ip, i) => [0, 1, 2, 3, 4].map((s) => failure(org, ip, base + i * 1000 + s * 10_000))),
+        ...Array.from({ length: 2000 }, (_, i) => failure(org, `10.30.${i >> 8}.${i & 255}`, base + i * 500)),
+      ],
+      7,
+    );
+    // Traps: an IP with one poison among its five failures has four storable ones, so no attack. Three
+    // of its failures sit beside the poison, the fourth about a batch later: evaluated on memory that
+    // still held the poison, that later batch would count five.
+    const traps = [300, 800, 1300, 1800, 2300, 2800].map((at, i) => {
+      const ip = `10.40.0.${i}`;
+      return { at, ip, near: [failure(org, ip, base, `nul\u0000${i}@example.test`), ...[1, 2, 3].map((s) => failure(org, ip, base + s * 1000))], later: failure(org, ip, base + 4000) };
+    });
+    for (const t of [...traps].reverse()) {
+      events.splice(t.at + 1100, 0, t.later);
+      events.splice(t.at, 0, ...t.near);
+    }
+    const dlSubject = `deadletter.${CONSUMER}`;
+    const deadLetters = async () => (await h.jsm.streams.info('VIGIL_DEAD_LETTERS', { subjects_filter: dlSubject })).state.subjects?.[dlSubject] ?? 0;
+    const before = await deadLetters();
+
+    await h.app.close();
+    const seq = await publishAll(events, 8);
+    await h.startApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    await settled(seq);
+
+    expect(await deadLetters()).toBe(before + traps.length);
+    const detected = await detectionsOf(org);
+    expect(detected.map((d) => d.correlationKey).sort()).toEqual(attackers.map((ip) => `brute_force.ip:${ip}`).sort());
+    expect(new Set((await attacksOf(org)).map((a) => a.event_count))).toEqual(new Set([5]));
+  }, 120_000);
+
   it('keeps each org\'s windows apart: 3 + 3 failures of one IP in two orgs are no attack in either', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     const events = [0, 1, 2].flatMap((s) => [failure(a, '203.0.113.222', t0 + s * 1000), failure(b, '203.0.113.222', t0 + s * 1000 + 500)]);

@@ -69,14 +69,24 @@ export class DetectionEngine {
    * Records the batch's events in the inbox and evaluates those not processed before, in order, inside
    * `tx`; returns what the batch changes (the caller writes it in the same transaction).
    */
-  async evaluate(tx: Transaction<DetectionDatabase>, consumer: string, batch: readonly VigilEvent[]): Promise<BatchChanges> {
-    const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set(), causedBy: new Map() };
+  async evaluate(
+    tx: Transaction<DetectionDatabase>,
+    consumer: string,
+    batch: readonly VigilEvent[],
+    changes: BatchChanges = this.begin(),
+    /** Called once the reads are back, before memory is used: throws if what it found may be gone (pipelining). */
+    checkStillCurrent: () => void = () => {},
+    /** Settles when every batch evaluated before this one has committed or rolled back. */
+    earlierSettled: Promise<void> = Promise.resolve(),
+  ): Promise<BatchChanges> {
     const allObserved = batch.map((e) => (observable(e.type) ? toObserved(e) : undefined));
     const needed = new Map<string, KeyRef>();
     batch.forEach((e, i) => {
       for (const ref of this.keptRefs(e, allObserved[i])) needed.set(keyId(ref), ref);
       for (const ref of this.readRefs(e, allObserved[i])) needed.set(keyId(ref), ref);
     });
+    // Before the first await: from here on these keys are the batch's (see begin()).
+    for (const id of needed.keys()) changes.touched.add(id);
     // One connection per transaction: its queries run one after another.
     await this.settings.load(tx, new Set(batch.map((e) => e.orgid)));
     const missing = [...needed.values()].filter((r) => !this.states.has(keyId(r)));
@@ -86,13 +96,14 @@ export class DetectionEngine {
       batch.map((e) => e.id),
       missing,
     );
+    checkStillCurrent();
     this.install(missing, loaded);
-    for (const id of needed.keys()) changes.touched.add(id);
     const freshIndexes = batch.flatMap((e, i) => (loaded.fresh.has(e.id) ? [i] : []));
     const events = freshIndexes.map((i) => batch[i]!);
     const observed = freshIndexes.map((i) => allObserved[i]);
     const kept = events.map((e, i) => this.keptRefs(e, observed[i]).map(keyId));
-    await this.orgs.prepare(tx, events, (orgId, rule) => this.settings.effective(orgId, rule), changes.touched);
+    await this.orgs.prepare(tx, events, (orgId, rule) => this.settings.effective(orgId, rule), changes.touched, earlierSettled);
+    checkStillCurrent();
 
     const view: StateView = {
       events: (type, kind, value) => this.states.get(keyId({ orgId: this.current!, kind, value }))?.ofType(type) ?? [],
@@ -144,25 +155,47 @@ export class DetectionEngine {
 
   private current?: string;
 
+  /**
+   * A batch's changes, registered as in flight until committed() or rolledBack(): batches are pipelined
+   * (one evaluates while the one before it commits), and a key an uncommitted batch touched must never
+   * be evicted, because reloading it from PostgreSQL would miss that batch's events.
+   */
+  begin(): BatchChanges {
+    const changes: BatchChanges = { detections: [], events: [], attacks: { upserts: new Map(), deletes: new Set() }, marks: [], late: 0, touched: new Set(), causedBy: new Map() };
+    this.inFlight.add(changes);
+    return changes;
+  }
+
+  private readonly inFlight = new Set<BatchChanges>();
+
   /** After the batch committed: keep the most recently used states within the limit. */
   committed(changes: BatchChanges): void {
+    this.inFlight.delete(changes);
     for (const id of changes.touched) {
       const s = this.states.get(id);
       if (!s) continue;
       this.states.delete(id);
       this.states.set(id, s);
     }
-    this.orgs.committed(changes.touched);
+    const kept = new Set<string>();
+    if (this.states.size > this.maxKeys || this.orgs.overLimit) for (const other of this.inFlight) for (const id of other.touched) kept.add(id);
+    this.orgs.committed(changes.touched, kept);
     if (this.states.size <= this.maxKeys) return;
     let excess = this.states.size - this.maxKeys;
     for (const id of this.states.keys()) {
-      if (excess-- <= 0) break;
+      if (excess <= 0) break;
+      if (kept.has(id)) continue;
       this.states.delete(id);
+      excess--;
     }
   }
 
-  /** After the batch's transaction failed: memory went ahead of PostgreSQL, so reload those keys next time. */
-  rolledBack(changes: Pick<BatchChanges, 'touched'>): void {
+  /**
+   * After the batch's transaction failed: memory went ahead of PostgreSQL, so reload those keys next
+   * time. The caller calls it only once every batch evaluated before this one has settled.
+   */
+  rolledBack(changes: BatchChanges): void {
+    this.inFlight.delete(changes);
     for (const id of changes.touched) this.states.delete(id);
     this.orgs.rolledBack(changes.touched);
   }
@@ -247,8 +280,13 @@ export class DetectionEngine {
   private mark(orgId: string, o: Observed, flag: string, changes: BatchChanges): void {
     for (const kind of this.registry.keptKinds(o.type)) {
       const value = o[kind];
-      const copy = value ? this.states.get(keyId({ orgId, kind, value }))?.get(o.eventId) : undefined;
-      if (copy) copy.attrs = { ...copy.attrs, [flag]: true };
+      if (!value) continue;
+      const id = keyId({ orgId, kind, value });
+      const copy = this.states.get(id)?.get(o.eventId);
+      if (!copy) continue;
+      copy.attrs = { ...copy.attrs, [flag]: true };
+      // Changed in memory: forgotten with the batch if it rolls back.
+      changes.touched.add(id);
     }
     o.attrs = { ...o.attrs, [flag]: true };
     // A row inserted by this same batch carries the flag already.

@@ -51,7 +51,14 @@ export class OrgStates {
    * Before a batch's events are evaluated: the window of every org rule for every org the batch has
    * events of its type for, under the settings in force now (one round trip for the orgs not in memory).
    */
-  async prepare(tx: Transaction<DetectionDatabase>, events: readonly VigilEvent[], settingsOf: (orgId: string, rule: OrgRule) => CommonSettings, touched: Set<string>): Promise<void> {
+  async prepare(
+    tx: Transaction<DetectionDatabase>,
+    events: readonly VigilEvent[],
+    settingsOf: (orgId: string, rule: OrgRule) => CommonSettings,
+    touched: Set<string>,
+    /** Settles once every earlier batch has committed or rolled back (batches are pipelined). */
+    earlierSettled: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
     for (const rule of this.rules) {
       const orgs = new Set<string>();
       for (const e of events) if (rule.eventTypes.includes(e.type)) orgs.add(e.orgid);
@@ -67,6 +74,10 @@ export class OrgStates {
         if (this.states.get(id)?.settings !== settings) missing.push({ orgId, settings });
       }
       if (!missing.length) continue;
+      // A window rebuilt under new settings must hold what the batch before this one adds: PostgreSQL has
+      // it only once that batch has committed. (A window not in memory has no uncommitted events: the
+      // engine never evicts a window a batch in flight touched.)
+      if (missing.some((m) => this.states.has(orgStateId(rule.id, m.orgId)))) await earlierSettled;
       const windows = await this.load(tx, rule, missing);
       for (const { orgId, settings } of missing) this.states.set(orgStateId(rule.id, orgId), { settings, window: windows.get(orgId)! });
     }
@@ -92,7 +103,7 @@ export class OrgStates {
   }
 
   /** After the batch committed: keep the most recently used windows within the limit. */
-  committed(touched: ReadonlySet<string>): void {
+  committed(touched: ReadonlySet<string>, inFlight: ReadonlySet<string> = new Set()): void {
     for (const id of touched) {
       const entry = this.states.get(id);
       if (!entry) continue;
@@ -101,8 +112,14 @@ export class OrgStates {
     }
     for (const id of this.states.keys()) {
       if (this.states.size <= this.maxOrgs) break;
+      // Touched by a batch not yet committed: PostgreSQL lacks its events.
+      if (inFlight.has(id)) continue;
       this.states.delete(id);
     }
+  }
+
+  get overLimit(): boolean {
+    return this.states.size > this.maxOrgs;
   }
 
   /** After the batch's transaction failed: those windows went ahead of PostgreSQL. */
