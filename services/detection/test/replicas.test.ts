@@ -6,7 +6,7 @@ import { publishEvent } from '@vigil/messaging';
 import { createTestDatabase, freePort, startNats, startServiceProcess, waitFor, type ServiceProcess, type TestDatabase, type TestNats } from '@vigil/testing';
 import { DETECTION_CONSUMER } from '../src/engine/detection.handlers';
 import { partitionDurable, partitionOf, SINGLE_DURABLE } from '../src/partition/detection-partition';
-import { DetectionHarness, decodeKeepsEnrichment, loadScenarios, scenarioEvents } from './harness';
+import { DetectionHarness, decodeKeepsEnrichment, expectedOf, loadScenarios, scenarioEvents } from './harness';
 
 /**
  * Two detection processes (dist/main.js) with VIGIL_DETECTION_PARTITIONS=2 over one database and one
@@ -218,7 +218,7 @@ describe('two detection replicas (VIGIL_DETECTION_PARTITIONS=2)', () => {
         expect({ case: `${c.file}: ${c.name}`, partition: partitionOf(org, 2), detections: got.map((d) => key({ ruleId: d.ruleId, key: d.key?.value ?? '', severity: d.severity })).sort() }).toEqual({
           case: `${c.file}: ${c.name}`,
           partition: partitionOf(org, 2),
-          detections: c.expect.map(key).sort(),
+          detections: expectedOf(c, org).map(key).sort(),
         });
       }
     }
