@@ -12,6 +12,8 @@ export interface ServiceProcessOptions {
   port: number;
   /** Default 30000. */
   readyTimeoutMs?: number;
+  /** Flags for node itself, before the entry (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export interface ServiceProcess {
@@ -53,7 +55,7 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     throw new Error(`${opts.name}: ${opts.entry} does not exist; build the service first (pnpm build)`);
   }
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [opts.entry], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.entry], {
     env: { ...process.env, ...opts.env, PORT: String(opts.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

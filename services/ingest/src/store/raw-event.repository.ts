@@ -4,7 +4,7 @@ import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import type { IngestDatabase } from '../db/schema';
 import type { ChainBreakReason, ChainVerificationV1 } from '@vigil/contracts';
-import { chainHash, GENESIS_HASH } from './hash-chain';
+import { canonicalJson, chainHash, chainHashOf, GENESIS_HASH } from './hash-chain';
 
 /** Rows per query when verifying a chain: bounded memory whatever the chain's length. */
 export const VERIFY_PAGE_SIZE = 5_000;
@@ -50,7 +50,13 @@ export class RawEventRepository {
     const head = await tx.selectFrom('chain_heads').select(['last_hash']).where('org_id', '=', orgId).forUpdate().executeTakeFirstOrThrow();
 
     const ids = [...new Set(events.map((e) => e.eventId))];
-    const existing = await tx.selectFrom('raw_events').select(['event_id', 'ingest_seq']).where('org_id', '=', orgId).where('event_id', 'in', ids).execute();
+    // One array parameter, not one per id: a 2,000-event group is a short statement for PostgreSQL to parse.
+    const existing = await tx
+      .selectFrom('raw_events')
+      .select(['event_id', 'ingest_seq'])
+      .where('org_id', '=', orgId)
+      .where('event_id', '=', sql<string>`any(${ids}::uuid[])`)
+      .execute();
     const seen = new Set(existing.map((r) => r.event_id));
     const seqOf = new Map(events.map((e) => [e.eventId, String(e.ingestSeq)]));
     const storedBySameMessage = new Set(existing.filter((r) => r.ingest_seq !== null && r.ingest_seq === seqOf.get(r.event_id)).map((r) => r.event_id));
@@ -65,14 +71,16 @@ export class RawEventRepository {
     let prev = head.last_hash;
     const cols = { event_id: [] as string[], producer_id: [] as string[], source: [] as string[], type: [] as string[], dataschema: [] as string[], occurred_at: [] as string[], envelope: [] as string[], prev_hash: [] as Buffer[], hash: [] as Buffer[], ingest_seq: [] as string[] };
     for (const e of fresh) {
-      const hash = chainHash(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt, envelope: e.envelope });
+      // Serialised once: the canonical text is both what is hashed and what jsonb parses.
+      const envelope = canonicalJson(e.envelope) ?? 'null';
+      const hash = chainHashOf(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt }, envelope);
       cols.event_id.push(e.eventId);
       cols.producer_id.push(e.producerId);
       cols.source.push(e.source);
       cols.type.push(e.type);
       cols.dataschema.push(e.dataschema);
       cols.occurred_at.push(e.occurredAt);
-      cols.envelope.push(JSON.stringify(e.envelope));
+      cols.envelope.push(envelope);
       cols.prev_hash.push(prev);
       cols.hash.push(hash);
       cols.ingest_seq.push(String(e.ingestSeq));
