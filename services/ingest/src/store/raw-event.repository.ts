@@ -42,12 +42,15 @@ export class RawEventRepository {
    * row lock serialises appends per org, so duplicates are filtered and the chain extended without races.
    */
   async append(tx: Transaction<IngestDatabase>, orgId: string, events: NewRawEvent[]): Promise<Appended> {
-    await tx
+    // Creates the head or, through a no-op update, takes its row lock and reads it: one round trip.
+    // ON CONFLICT DO UPDATE acts on the newest committed version, so a wait ends with the hash the
+    // previous holder left.
+    const head = await tx
       .insertInto('chain_heads')
       .values({ org_id: orgId, last_seq: '0', last_hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('org_id').doNothing())
-      .execute();
-    const head = await tx.selectFrom('chain_heads').select(['last_hash']).where('org_id', '=', orgId).forUpdate().executeTakeFirstOrThrow();
+      .onConflict((oc) => oc.column('org_id').doUpdateSet({ last_seq: sql<string>`chain_heads.last_seq` }))
+      .returning(['last_hash'])
+      .executeTakeFirstOrThrow();
 
     const ids = [...new Set(events.map((e) => e.eventId))];
     // One array parameter, not one per id: a 2,000-event group is a short statement for PostgreSQL to parse.
@@ -88,19 +91,20 @@ export class RawEventRepository {
     }
     // One array per column instead of ten parameters per row: a 1,000-event batch is one short statement
     // to build and parse, not 10,000 placeholders. Rows go in in array order, so seq follows the chain.
-    const { rows: inserted } = await sql<{ seq: string }>`
-      insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
-      select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h, q
-      from unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
-        ${cols.occurred_at}::timestamptz[], ${cols.envelope}::jsonb[], ${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
-        with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
-      order by n
-      returning seq`.execute(tx);
-    await tx
-      .updateTable('chain_heads')
-      .set({ last_seq: inserted.reduce((max, r) => (BigInt(r.seq) > BigInt(max) ? r.seq : max), inserted[0]!.seq), last_hash: prev })
-      .where('org_id', '=', orgId)
-      .execute();
+    // The head moves in the same statement (one round trip, no seqs sent back).
+    const { numAffectedRows } = await sql`
+      with inserted as (
+        insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
+        select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h, q
+        from unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
+          ${cols.occurred_at}::timestamptz[], ${cols.envelope}::jsonb[], ${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
+          with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
+        order by n
+        returning seq
+      )
+      update chain_heads set last_seq = (select max(seq) from inserted), last_hash = ${prev}
+      where org_id = ${orgId}::uuid`.execute(tx);
+    if (numAffectedRows !== 1n) throw new Error(`chain head of ${orgId} not moved (${numAffectedRows} rows)`);
     return { fresh, storedBySameMessage };
   }
 
