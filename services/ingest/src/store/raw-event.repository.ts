@@ -91,14 +91,19 @@ export class RawEventRepository {
     }
     // One array per column instead of ten parameters per row: a 1,000-event batch is one short statement
     // to build and parse, not 10,000 placeholders. Rows go in in array order, so seq follows the chain.
+    // The envelopes travel as one JSON array (zipped in by ROWS FROM): a text[] literal would escape
+    // every quote of every envelope on the way in and unescape it again in PostgreSQL.
     // The head moves in the same statement (one round trip, no seqs sent back).
     const { numAffectedRows } = await sql`
       with inserted as (
         insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
         select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h, q
-        from unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
-          ${cols.occurred_at}::timestamptz[], ${cols.envelope}::jsonb[], ${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
-          with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
+        from rows from (
+          unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
+            ${cols.occurred_at}::timestamptz[]),
+          jsonb_array_elements(${'[' + cols.envelope.join(',') + ']'}::jsonb),
+          unnest(${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
+        ) with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
         order by n
         returning seq
       )
