@@ -5,8 +5,12 @@
  * largest batches (1,000 events) to show memory stays bounded. Appends the result to docs/benchmarks.md.
  *
  *   BENCH_EVENTS (default 20000)  BENCH_BATCH (default 100 events per request)  BENCH_CONCURRENCY (default 4)
+ *   BENCH_SERVICE_NODE_ARGS: node flags for the gateway and ingest only (space-separated), e.g. to profile them:
+ *     BENCH_PROFILE_DIR=/tmp/prof BENCH_SERVICE_NODE_ARGS="--require ./bench/dist/cpu-profile.js" node bench/dist/ingest-throughput.js
+ *   (each writes <pid>.cpuprofile when it is stopped at the end of the run; the pids are printed).
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +33,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 /** In-flight publishes for the baseline: the same number of events the HTTP path has in flight. */
 const IN_FLIGHT = BATCH * CONCURRENCY;
+const INTAKE_KEY = randomBytes(32).toString('hex');
 
 function events(prefix: string) {
   const t0 = Date.now() - 60_000;
@@ -187,11 +192,14 @@ async function main(): Promise<void> {
         await startServiceProcess({
           name,
           entry: serviceEntry(name),
-          env: { DATABASE_URL: db.urlFor(name), NATS_URL: nats.url, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+          // VIGIL_INTAKE_KEY as deployed (docker-compose.yml): ingest trusts the batches the gateway sealed.
+          env: { DATABASE_URL: db.urlFor(name), NATS_URL: nats.url, LOG_LEVEL: 'warn', NODE_ENV: 'production', VIGIL_INTAKE_KEY: INTAKE_KEY },
+          nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean),
           port: await freePort(),
         }),
       );
     }
+    if (process.env.BENCH_SERVICE_NODE_ARGS) process.stderr.write(`gateway pid ${procs[0]!.pid}, ingest pid ${procs[1]!.pid}\n`);
     const cli = join(repoRoot(), 'services/gateway/dist/cli.js');
     const newOrg = async (name: string) => {
       const { stdout } = await run(process.execPath, [cli, 'org', 'create', '--name', name, '--admin-email', 'bench@bench.test'], {

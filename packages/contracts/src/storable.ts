@@ -37,34 +37,50 @@ export function toStorableText(s: string): string {
   return s.replace(new RegExp(unstorableChar.source, 'g'), '\ufffd');
 }
 
+/** A value still to check; its pointer is only spelled out when something under it is refused. */
+interface Pending {
+  v: unknown;
+  parent: Pending | undefined;
+  key: string | number | undefined;
+  depth: number;
+}
+
+function pointerOf(at: Pending | undefined, prefix: string, last?: string | number): string {
+  const tokens: string[] = last === undefined ? [] : [pointerToken(last)];
+  for (let p = at; p && p.key !== undefined; p = p.parent) tokens.push(pointerToken(p.key));
+  return prefix + tokens.reverse().join('') || '/';
+}
+
 /** Every place in `value` that can't be stored as is, as JSON pointers (relative to `prefix`). */
 export function unstorableValues(value: unknown, prefix = ''): FieldError[] {
   const errors: FieldError[] = [];
   // Iterative, so a hostile deeply nested value can't exhaust the stack.
-  const stack: { v: unknown; pointer: string; depth: number }[] = [{ v: value, pointer: prefix, depth: 0 }];
+  const stack: Pending[] = [{ v: value, parent: undefined, key: undefined, depth: 0 }];
   while (stack.length && errors.length < 20) {
-    const { v, pointer, depth } = stack.pop()!;
+    const at = stack.pop()!;
+    const v = at.v;
     if (typeof v === 'string') {
       const problem = stringProblem(v);
-      if (problem) errors.push({ pointer: pointer || '/', message: problem });
+      if (problem) errors.push({ pointer: pointerOf(at, prefix), message: problem });
     } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) errors.push({ pointer: pointer || '/', message: 'number is out of range' });
+      if (!Number.isFinite(v)) errors.push({ pointer: pointerOf(at, prefix), message: 'number is out of range' });
     } else if (v !== null && typeof v === 'object') {
-      if (depth >= MAX_EVENT_DEPTH) {
-        errors.push({ pointer: pointer || '/', message: `nested deeper than ${MAX_EVENT_DEPTH} levels` });
+      if (at.depth >= MAX_EVENT_DEPTH) {
+        errors.push({ pointer: pointerOf(at, prefix), message: `nested deeper than ${MAX_EVENT_DEPTH} levels` });
         continue;
       }
-      const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
-      for (const [k, child] of entries) {
-        const childPointer = pointer + pointerToken(k);
-        if (typeof k === 'string') {
-          const problem = k === '__proto__' ? 'is __proto__, which JavaScript parsers drop or turn into a prototype' : stringProblem(k);
-          if (problem) {
-            errors.push({ pointer: childPointer, message: `member name ${problem}` });
-            continue;
-          }
+      const depth = at.depth + 1;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) stack.push({ v: v[i], parent: at, key: i, depth });
+        continue;
+      }
+      for (const k of Object.keys(v)) {
+        const problem = k === '__proto__' ? 'is __proto__, which JavaScript parsers drop or turn into a prototype' : stringProblem(k);
+        if (problem) {
+          errors.push({ pointer: pointerOf(at, prefix, k), message: `member name ${problem}` });
+          continue;
         }
-        stack.push({ v: child, pointer: childPointer, depth: depth + 1 });
+        stack.push({ v: (v as Record<string, unknown>)[k], parent: at, key: k, depth });
       }
     }
   }

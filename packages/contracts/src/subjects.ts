@@ -44,4 +44,6 @@ export const headers = {
    * stored and published (see ingestConfirmationV1), so the HTTP answer can name real duplicates.
    */
   confirmTo: 'Vigil-Confirm-To',
+  /** On a batch the gateway hands to ingest: its seal (see intakeMac); ingest then skips re-validation. */
+  intakeMac: 'Vigil-Intake-Mac',
 } as const;

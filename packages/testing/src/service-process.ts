@@ -12,6 +12,8 @@ export interface ServiceProcessOptions {
   port: number;
   /** Default 30000. */
   readyTimeoutMs?: number;
+  /** Flags for node itself, before the entry (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export interface ServiceProcess {
@@ -53,8 +55,8 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     throw new Error(`${opts.name}: ${opts.entry} does not exist; build the service first (pnpm build)`);
   }
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
-  // VIGIL_SERVICE_NODE_ARGS: flags for every service process (profiling: `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const nodeArgs = process.env.VIGIL_SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  // VIGIL_SERVICE_NODE_ARGS: flags for every service process a run starts (profiling, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = opts.nodeArgs ?? process.env.VIGIL_SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, opts.entry], {
     env: { ...process.env, ...opts.env, PORT: String(opts.port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,5 +12,10 @@ export const gatewayEnvSchema = baseEnvSchema.extend({
    */
   VIGIL_INGEST_CONFIRM_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   ...eventTimeEnv,
+  /**
+   * Secret shared with ingest (at least 32 characters): the gateway seals the batches it validated
+   * (header Vigil-Intake-Mac) so ingest need not validate them again. Unset: ingest validates every event.
+   */
+  VIGIL_INTAKE_KEY: z.string().min(32, 'at least 32 characters, e.g. `openssl rand -hex 32`').optional(),
 });
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

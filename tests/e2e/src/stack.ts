@@ -183,8 +183,14 @@ export function serviceEnv(name: ServiceName, infra: { db: TestDatabase; nats: {
     // Tests assert which events come back `duplicate`, which the gateway learns from ingest's
     // confirmation: on a loaded test machine give it far longer than production's 5 s.
     ...(name === 'gateway' ? { VIGIL_INGEST_CONFIRM_MS: '20000' } : {}),
+    // Gateway and ingest share the intake seal, as deployed: batches the gateway validated are not
+    // validated twice (tests publishing straight to ingest.submitted.* check the unsealed path).
+    ...(name === 'gateway' || name === 'ingest' ? { VIGIL_INTAKE_KEY: TEST_INTAKE_KEY } : {}),
   };
 }
+
+/** The intake seal key of test stacks (see serviceEnv); a test may seal a message itself with it. */
+export const TEST_INTAKE_KEY = 'test-intake-key-0123456789abcdef0123456789abcdef';
 
 let seq = 0;
 /**

@@ -1,6 +1,7 @@
-import { deriveId, ingestSubmittedSubject } from '@vigil/contracts';
+import { deriveId, headers as vigilHeaders, ingestSubmittedSubject, intakeMac } from '@vigil/contracts';
 import { waitFor } from '@vigil/testing';
-import { TestStack, loginFailed, type TestOrg } from '../src';
+import { headers as natsHeaders } from 'nats';
+import { TEST_INTAKE_KEY, TestStack, loginFailed, type TestOrg } from '../src';
 
 /**
  * "Bad input harms nothing else": an event ingest could not store must be refused where it enters
@@ -97,5 +98,37 @@ describe('poison neighbours and absurd times', () => {
         'payload is not valid UTF-8',
       ]),
     );
+  });
+
+  it('validates every batch on ingest.submitted in full unless the gateway sealed it with the shared key', async () => {
+    const js = (await stack.natsConnection()).jetstream();
+    const subject = ingestSubmittedSubject(org.orgId);
+    const other = await stack.createOrg('Poison other', ['sec@poison-other.test']);
+    // Each batch: a valid event and one dated 2999, which validation refuses and a seal vouches for.
+    const at = new Date();
+    // The same bytes for the same name, so a seal computed apart from the message still fits it.
+    const batch = (name: string) => Buffer.from(JSON.stringify([loginFailed('203.0.113.13', { id: `${name}-ok`, at }), { ...loginFailed('203.0.113.13', { id: `${name}-2999`, at: new Date('2999-01-01T00:00:00Z') }), orgid: org.orgId }]));
+    const send = async (name: string, mac?: string) => {
+      const h = natsHeaders();
+      if (mac !== undefined) h.set(vigilHeaders.intakeMac, mac);
+      const data = batch(name);
+      await js.publish(subject, data, { msgID: `test-seal-${name}`, headers: h });
+      return data;
+    };
+    await send('unsealed');
+    await send('forged', intakeMac('not-the-shared-key-0123456789abcdef0123456789', subject, batch('forged')));
+    await send('other-org', intakeMac(TEST_INTAKE_KEY, ingestSubmittedSubject(other.orgId), batch('other-org')));
+    // Sealed over other bytes than it carries (an edited message).
+    await send('edited', intakeMac(TEST_INTAKE_KEY, subject, batch('edited-before')));
+    await send('sealed', intakeMac(TEST_INTAKE_KEY, subject, batch('sealed')));
+
+    await waitFor(async () => (await storedIds(['sealed-ok', 'sealed-2999'])).length === 2, { timeoutMs: 30_000, description: 'the sealed batch stored' });
+    await waitFor(async () => (await deadLetters('ingest-submitted')).filter((d) => d.data.includes('203.0.113.13')).length >= 4, { timeoutMs: 30_000, description: 'four dead letters' });
+    await stack.settle();
+    const names = ['unsealed', 'forged', 'other-org', 'edited', 'sealed'];
+    expect(await storedIds(names.flatMap((n) => [`${n}-ok`, `${n}-2999`]))).toEqual(['unsealed-ok', 'forged-ok', 'other-org-ok', 'edited-ok', 'sealed-ok', 'sealed-2999']);
+    const parked = (await deadLetters('ingest-submitted')).filter((d) => d.data.includes('203.0.113.13'));
+    expect(parked.map((d) => JSON.parse(d.data).id).sort()).toEqual(['edited-2999', 'forged-2999', 'other-org-2999', 'unsealed-2999']);
+    for (const d of parked) expect(d.reason).toMatch(/^\/1\/time: is more than .* in the future/);
   });
 });

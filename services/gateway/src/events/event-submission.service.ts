@@ -9,12 +9,13 @@ import {
   headers as vigilHeaders,
   ingestConfirmationV1,
   ingestSubmittedSubject,
+  intakeMac,
   parseProducerEvent,
   type EventResultV1,
   type IngestConfirmationV1,
   type SubmissionOutcomeV1,
 } from '@vigil/contracts';
-import { correlationHeaders, currentCorrelationId, encodeEvent, publishRaw } from '@vigil/messaging';
+import { correlationHeaders, currentCorrelationId, publishRaw } from '@vigil/messaging';
 import { CONFIG, LOGGER, Metrics, NATS, ProblemException, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
 
@@ -24,7 +25,9 @@ const BATCH_MESSAGE_HEADROOM_BYTES = 16 * 1024;
 interface Accepted {
   index: number;
   eventId: string;
-  payload: Uint8Array;
+  /** The event as it goes to ingest, JSON; encoded once per message, not per event. */
+  json: string;
+  bytes: number;
 }
 
 export type EventResult = EventResultV1;
@@ -40,6 +43,7 @@ export class EventSubmissionService {
   private readonly timeBounds;
   private readonly confirmMs: number;
   private readonly outcomes: Counter<'outcome'>;
+  private readonly intakeKey?: string;
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -49,6 +53,7 @@ export class EventSubmissionService {
   ) {
     this.timeBounds = eventTimeBounds(config);
     this.confirmMs = config.VIGIL_INGEST_CONFIRM_MS;
+    this.intakeKey = config.VIGIL_INTAKE_KEY;
     this.outcomes = metrics.counter({
       name: 'vigil_gateway_events_total',
       help: 'Events submitted over HTTP, by outcome: accepted (stored in JetStream), duplicate or rejected',
@@ -98,14 +103,15 @@ export class EventSubmissionService {
         return;
       }
       seenInBatch.add(eventId);
-      const payload = encodeEvent({ ...envelope, orgid: orgId });
-      const tooLarge = eventSizeProblem(payload.length);
+      const json = JSON.stringify({ ...envelope, orgid: orgId });
+      const bytes = Buffer.byteLength(json);
+      const tooLarge = eventSizeProblem(bytes);
       if (tooLarge) {
         results[index] = { index, id, status: 'rejected', errors: [{ pointer: `/${index}`, message: tooLarge }] };
         return;
       }
       results[index] = { index, id, status: 'accepted', eventId };
-      toPublish.push({ index, eventId, payload });
+      toPublish.push({ index, eventId, json, bytes });
     });
 
     if (toPublish.length) await this.handOver(orgId, toPublish, results);
@@ -132,7 +138,9 @@ export class EventSubmissionService {
     const subject = ingestSubmittedSubject(orgId);
     // The request's correlation id rides along, so ingest and everything downstream log it too.
     const headers = { ...correlationHeaders(currentCorrelationId()), ...(inbox ? { [vigilHeaders.confirmTo]: inbox } : {}) };
-    const acks = await Promise.allSettled(chunks.map((c) => publishRaw(js, subject, c.msgId, c.payload, headers)));
+    const acks = await Promise.allSettled(
+      chunks.map((c) => publishRaw(js, subject, c.msgId, c.payload, this.intakeKey ? { ...headers, [vigilHeaders.intakeMac]: intakeMac(this.intakeKey, subject, c.payload) } : headers)),
+    );
     const failed = acks.filter((a) => a.status === 'rejected');
     if (failed.length) {
       confirmations?.cancel();
@@ -225,24 +233,19 @@ function chunkForMessages(accepted: Accepted[], room: number): Chunk[] {
   let bytes = 2;
   const close = () => {
     if (!events.length) return;
-    const parts: Uint8Array[] = [OPEN];
-    events.forEach((e, i) => parts.push(...(i ? [COMMA, e.payload] : [e.payload])));
-    parts.push(CLOSE);
+    let json = '[';
+    for (let i = 0; i < events.length; i++) json += (i ? ',' : '') + events[i]!.json;
     const digest = createHash('sha256');
     for (const e of events) digest.update(e.eventId);
-    chunks.push({ msgId: `batch:${digest.digest('base64url')}`, payload: Buffer.concat(parts), events });
+    chunks.push({ msgId: `batch:${digest.digest('base64url')}`, payload: Buffer.from(json + ']'), events });
     events = [];
     bytes = 2;
   };
   for (const e of accepted) {
-    if (events.length && (bytes + e.payload.length + 1 > room || events.length >= MAX_BATCH_EVENTS)) close();
+    if (events.length && (bytes + e.bytes + 1 > room || events.length >= MAX_BATCH_EVENTS)) close();
     events.push(e);
-    bytes += e.payload.length + 1;
+    bytes += e.bytes + 1;
   }
   close();
   return chunks;
 }
-
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');

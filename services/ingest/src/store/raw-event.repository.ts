@@ -4,7 +4,7 @@ import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import type { IngestDatabase } from '../db/schema';
 import type { ChainBreakReason, ChainVerificationV1 } from '@vigil/contracts';
-import { chainHash, GENESIS_HASH } from './hash-chain';
+import { canonicalJson, chainHash, chainHashOf, GENESIS_HASH } from './hash-chain';
 
 /** Rows per query when verifying a chain: bounded memory whatever the chain's length. */
 export const VERIFY_PAGE_SIZE = 5_000;
@@ -42,15 +42,24 @@ export class RawEventRepository {
    * row lock serialises appends per org, so duplicates are filtered and the chain extended without races.
    */
   async append(tx: Transaction<IngestDatabase>, orgId: string, events: NewRawEvent[]): Promise<Appended> {
-    await tx
+    // Creates the head or, through a no-op update, takes its row lock and reads it: one round trip.
+    // ON CONFLICT DO UPDATE acts on the newest committed version, so a wait ends with the hash the
+    // previous holder left.
+    const head = await tx
       .insertInto('chain_heads')
       .values({ org_id: orgId, last_seq: '0', last_hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('org_id').doNothing())
-      .execute();
-    const head = await tx.selectFrom('chain_heads').select(['last_hash']).where('org_id', '=', orgId).forUpdate().executeTakeFirstOrThrow();
+      .onConflict((oc) => oc.column('org_id').doUpdateSet({ last_seq: sql<string>`chain_heads.last_seq` }))
+      .returning(['last_hash'])
+      .executeTakeFirstOrThrow();
 
     const ids = [...new Set(events.map((e) => e.eventId))];
-    const existing = await tx.selectFrom('raw_events').select(['event_id', 'ingest_seq']).where('org_id', '=', orgId).where('event_id', 'in', ids).execute();
+    // One array parameter, not one per id: a 2,000-event group is a short statement for PostgreSQL to parse.
+    const existing = await tx
+      .selectFrom('raw_events')
+      .select(['event_id', 'ingest_seq'])
+      .where('org_id', '=', orgId)
+      .where('event_id', '=', sql<string>`any(${ids}::uuid[])`)
+      .execute();
     const seen = new Set(existing.map((r) => r.event_id));
     const seqOf = new Map(events.map((e) => [e.eventId, String(e.ingestSeq)]));
     const storedBySameMessage = new Set(existing.filter((r) => r.ingest_seq !== null && r.ingest_seq === seqOf.get(r.event_id)).map((r) => r.event_id));
@@ -65,14 +74,16 @@ export class RawEventRepository {
     let prev = head.last_hash;
     const cols = { event_id: [] as string[], producer_id: [] as string[], source: [] as string[], type: [] as string[], dataschema: [] as string[], occurred_at: [] as string[], envelope: [] as string[], prev_hash: [] as Buffer[], hash: [] as Buffer[], ingest_seq: [] as string[] };
     for (const e of fresh) {
-      const hash = chainHash(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt, envelope: e.envelope });
+      // Serialised once: the canonical text is both what is hashed and what jsonb parses.
+      const envelope = canonicalJson(e.envelope) ?? 'null';
+      const hash = chainHashOf(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt }, envelope);
       cols.event_id.push(e.eventId);
       cols.producer_id.push(e.producerId);
       cols.source.push(e.source);
       cols.type.push(e.type);
       cols.dataschema.push(e.dataschema);
       cols.occurred_at.push(e.occurredAt);
-      cols.envelope.push(JSON.stringify(e.envelope));
+      cols.envelope.push(envelope);
       cols.prev_hash.push(prev);
       cols.hash.push(hash);
       cols.ingest_seq.push(String(e.ingestSeq));
@@ -80,19 +91,25 @@ export class RawEventRepository {
     }
     // One array per column instead of ten parameters per row: a 1,000-event batch is one short statement
     // to build and parse, not 10,000 placeholders. Rows go in in array order, so seq follows the chain.
-    const { rows: inserted } = await sql<{ seq: string }>`
-      insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
-      select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h, q
-      from unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
-        ${cols.occurred_at}::timestamptz[], ${cols.envelope}::jsonb[], ${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
-        with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
-      order by n
-      returning seq`.execute(tx);
-    await tx
-      .updateTable('chain_heads')
-      .set({ last_seq: inserted.reduce((max, r) => (BigInt(r.seq) > BigInt(max) ? r.seq : max), inserted[0]!.seq), last_hash: prev })
-      .where('org_id', '=', orgId)
-      .execute();
+    // The envelopes travel as one JSON array (zipped in by ROWS FROM): a text[] literal would escape
+    // every quote of every envelope on the way in and unescape it again in PostgreSQL.
+    // The head moves in the same statement (one round trip, no seqs sent back).
+    const { numAffectedRows } = await sql`
+      with inserted as (
+        insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
+        select ${orgId}::uuid, e, p, s, t, d, o, v, ph, h, q
+        from rows from (
+          unnest(${cols.event_id}::uuid[], ${cols.producer_id}::text[], ${cols.source}::text[], ${cols.type}::text[], ${cols.dataschema}::text[],
+            ${cols.occurred_at}::timestamptz[]),
+          jsonb_array_elements(${'[' + cols.envelope.join(',') + ']'}::jsonb),
+          unnest(${cols.prev_hash}::bytea[], ${cols.hash}::bytea[], ${cols.ingest_seq}::bigint[])
+        ) with ordinality as u(e, p, s, t, d, o, v, ph, h, q, n)
+        order by n
+        returning seq
+      )
+      update chain_heads set last_seq = (select max(seq) from inserted), last_hash = ${prev}
+      where org_id = ${orgId}::uuid`.execute(tx);
+    if (numAffectedRows !== 1n) throw new Error(`chain head of ${orgId} not moved (${numAffectedRows} rows)`);
     return { fresh, storedBySameMessage };
   }
 
