@@ -16,6 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, headers, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { cpuMs } from './cpu';
 import {
   createTestDatabase,
   freePort,
@@ -115,17 +116,6 @@ async function publishedCount(nc: NatsConnection, orgId: string): Promise<() => 
   };
 }
 
-/** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-const CLOCK_TICKS = 100;
 
 /**
  * CPU spent per 1,000 events by each party, so the comparison holds on a busy machine too: wall-clock
