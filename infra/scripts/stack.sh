@@ -112,8 +112,13 @@ ensure_stack_env() {
       added=1
     fi
   done
+  # The seal gateway puts on the batches it validated, so ingest validates each HTTP event once (docs/architecture.md).
+  if ! grep -q "^VIGIL_INTAKE_KEY=" "$STACK_ENV"; then
+    printf 'VIGIL_INTAKE_KEY=%s\n' "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" >>"$STACK_ENV"
+    added=1
+  fi
   chmod 600 "$STACK_ENV"
-  [[ "$added" == 0 ]] || log "wrote role passwords to .vigil/stack.env"
+  [[ "$added" == 0 ]] || log "wrote role passwords and the intake key to .vigil/stack.env"
   set -a
   # shellcheck disable=SC1090
   source "$STACK_ENV"
