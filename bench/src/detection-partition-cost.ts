@@ -8,22 +8,15 @@
  *   node bench/dist/detection-partition-cost.js   BENCH_EVENTS (default 50000 per round)  BENCH_RUNS (default 3 rounds of each)
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import { createEvent, eventSubject, loginFailedV1, streams } from '@vigil/contracts';
 import { partitionDurable, partitionOf } from '@vigil/detection/dist/partition/detection-partition';
 import { createTestDatabase, freePort, serviceEntry, startNats, startServiceProcess, waitFor } from '@vigil/testing';
+import { cpuMs } from './cpu';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CLOCK_TICKS = 100;
-
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
 
 function orgOf(partition: number): string {
   for (;;) {
