@@ -16,7 +16,6 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, headers, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
-import { cpuMs } from './cpu';
 import {
   createTestDatabase,
   freePort,
@@ -27,6 +26,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from '@vigil/testing';
+import { cpuMs } from './cpu';
 
 const run = promisify(execFile);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
