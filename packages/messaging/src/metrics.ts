@@ -8,7 +8,8 @@ export type SettledAs = 'ack' | 'retry' | 'dead_letter';
 export interface MessagingMetrics {
   /** A message was handed to the consumer; `deliveries` > 1 is a redelivery. */
   consumerDelivered?(durable: string, deliveries: number): void;
-  consumerSettled?(durable: string, outcome: SettledAs): void;
+  /** `count` messages of one batch were settled the same way. */
+  consumerSettled?(durable: string, outcome: SettledAs, count: number): void;
   /** A batch failed as a whole and was split to isolate the failing message. */
   consumerBatchSplit?(durable: string): void;
   /** Events the outbox relay published (JetStream acked), by event type. */

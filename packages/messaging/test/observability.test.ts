@@ -32,7 +32,7 @@ function countingMetrics() {
   const add = (key: string, n = 1) => counts.set(key, (counts.get(key) ?? 0) + n);
   const metrics: MessagingMetrics = {
     consumerDelivered: (durable, deliveries) => add(deliveries > 1 ? `redelivered:${durable}` : `delivered:${durable}`),
-    consumerSettled: (durable, outcome) => add(`settled:${durable}:${outcome}`),
+    consumerSettled: (durable, outcome, n) => add(`settled:${durable}:${outcome}`, n),
     consumerBatchSplit: (durable) => add(`split:${durable}`),
     outboxPublished: (type, n) => add(`published:${type}`, n),
   };

@@ -244,9 +244,9 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
       consumerDelivered: (durable, deliveries) => {
         if (deliveries > 1) redeliveries.labels(durable).inc();
       },
-      consumerSettled: (durable, outcome) => {
-        settled.labels(durable, outcome).inc();
-        if (outcome === 'dead_letter') deadLetters.labels(durable).inc();
+      consumerSettled: (durable, outcome, count) => {
+        settled.labels(durable, outcome).inc(count);
+        if (outcome === 'dead_letter') deadLetters.labels(durable).inc(count);
       },
       consumerBatchSplit: (durable) => splits.labels(durable).inc(),
       outboxPublished: (eventType, n) => published.labels(eventType).inc(n),

@@ -171,11 +171,15 @@ export class DetectionEngine {
   /** After the batch committed: keep the most recently used states within the limit. */
   committed(changes: BatchChanges): void {
     this.inFlight.delete(changes);
-    for (const id of changes.touched) {
-      const s = this.states.get(id);
-      if (!s) continue;
-      this.states.delete(id);
-      this.states.set(id, s);
+    // Recency matters only once eviction is near: below half the limit, moving keys to the end of the
+    // map (a delete and a set per key and batch) is skipped.
+    if (this.states.size > this.maxKeys / 2) {
+      for (const id of changes.touched) {
+        const s = this.states.get(id);
+        if (!s) continue;
+        this.states.delete(id);
+        this.states.set(id, s);
+      }
     }
     const kept = new Set<string>();
     if (this.states.size > this.maxKeys || this.orgs.overLimit) for (const other of this.inFlight) for (const id of other.touched) kept.add(id);
