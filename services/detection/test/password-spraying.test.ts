@@ -11,7 +11,8 @@ import { DetectionHarness } from './harness';
  */
 const RULE = 'password_spraying.org';
 const MIN = 60_000;
-const t0 = Date.parse('2026-11-23T10:00:00Z');
+// Two days ago, on the hour: well inside the event-time bounds whenever the suite runs.
+const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 86_400_000;
 
 let h: DetectionHarness;
 
