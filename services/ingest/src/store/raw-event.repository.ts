@@ -53,13 +53,18 @@ export class RawEventRepository {
       .executeTakeFirstOrThrow();
 
     const ids = [...new Set(events.map((e) => e.eventId))];
-    // One array parameter, not one per id: a 2,000-event group is a short statement for PostgreSQL to parse.
-    const existing = await tx
-      .selectFrom('raw_events')
-      .select(['event_id', 'ingest_seq'])
-      .where('org_id', '=', orgId)
-      .where('event_id', '=', sql<string>`any(${ids}::uuid[])`)
-      .execute();
+    // One index probe per id, whatever the statistics say. `event_id = any(ids)` let the planner,
+    // with no statistics yet for a young table or org, scan every row of the org and filter: a cost
+    // growing with the store, per batch. LIMIT keeps the lateral subquery from being flattened into
+    // that same hash join.
+    const existing = await sql<{ event_id: string; ingest_seq: string | null }>`
+      select r.event_id, r.ingest_seq
+      from unnest(${ids}::uuid[]) as i(id)
+      cross join lateral (
+        select event_id, ingest_seq from raw_events where org_id = ${orgId}::uuid and event_id = i.id limit 1
+      ) r`
+      .execute(tx)
+      .then((r) => r.rows);
     const seen = new Set(existing.map((r) => r.event_id));
     const seqOf = new Map(events.map((e) => [e.eventId, String(e.ingestSeq)]));
     const storedBySameMessage = new Set(existing.filter((r) => r.ingest_seq !== null && r.ingest_seq === seqOf.get(r.event_id)).map((r) => r.event_id));
