@@ -15,7 +15,17 @@ describe('canonical JSON of the hash chain', () => {
 
   it('is byte for byte fast-json-stable-stringify', () => {
     fc.assert(fc.property(value, (v) => expect(canonicalJson(v)).toBe(stableStringify(v))), { numRuns: 2000 });
-    for (const v of [{ b: 1, a: [undefined, NaN, -0, 1e21, Infinity], c: new Date(0), '\u{10000}': 1, '\uffff': 2 }, 'x', 5, null]) {
+    // Keys JSON.stringify orders its own way (integer-like ones first) or that could touch a prototype.
+    const tricky = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.integer(), tie('object'), fc.array(tie('node'), { maxLength: 3 })),
+      object: fc.dictionary(fc.constantFrom('a', 'b', 'B', '9', '10', '01', '4294967295', '-1', '', '__proto__', 'toJSON'), tie('node'), { maxKeys: 5 }),
+    })).node;
+    fc.assert(fc.property(tricky, (v) => expect(canonicalJson(v)).toBe(stableStringify(v))), { numRuns: 2000 });
+    fc.assert(fc.property(tricky, (v) => {
+      const parsed: unknown = JSON.parse(JSON.stringify(v));
+      expect(canonicalJson(parsed)).toBe(stableStringify(parsed));
+    }), { numRuns: 500 });
+    for (const v of [{ b: 1, a: [undefined, NaN, -0, 1e21, Infinity], c: new Date(0), '\u{10000}': 1, '\uffff': 2 }, JSON.parse('{"z":{"10":1,"9":2,"a":3},"__proto__":{"y":1,"x":2}}'), 'x', 5, null]) {
       expect(canonicalJson(v)).toBe(stableStringify(v));
     }
   });

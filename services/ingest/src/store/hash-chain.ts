@@ -12,14 +12,69 @@ export interface ChainedFields {
   envelope: unknown;
 }
 
+/** Marks a value JSON.stringify can't be trusted to render canonically (see sortedForJson). */
+const UNSAFE = Symbol('unsafe');
+
 /**
  * Canonical JSON: object keys sorted (UTF-16 order), no whitespace, undefined members left out — the
  * exact output of fast-json-stable-stringify, which made every stored hash so far (hash-chain.spec.ts
- * holds the two equal on arbitrary JSON), without its per-object cycle bookkeeping: what is hashed
- * comes from JSON.parse and can't be cyclic. Its output is also valid JSON for the jsonb column, so
- * each event is serialised once for both.
+ * holds the two equal on arbitrary JSON). Its output is also valid JSON for the jsonb column, so each
+ * event is serialised once for both. Usually it is JSON.stringify of a key-sorted view of the value
+ * (V8's serialiser is several times faster than building the string here); values it would order or
+ * render differently take the general path.
  */
 export function canonicalJson(node: unknown): string | undefined {
+  const sorted = sortedForJson(node);
+  return sorted === UNSAFE ? canonicalJsonOf(node) : JSON.stringify(sorted);
+}
+
+/**
+ * The value with every object's keys in sorted order (objects already sorted are reused as they are),
+ * or UNSAFE when JSON.stringify would not give the canonical text: it emits integer-like keys first
+ * whatever their insertion order, and a toJSON may return anything.
+ */
+function sortedForJson(node: unknown): unknown {
+  if (node === null || typeof node !== 'object') return node;
+  if (typeof (node as { toJSON?: unknown }).toJSON === 'function') return UNSAFE;
+  if (Array.isArray(node)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < node.length; i++) {
+      const v = sortedForJson(node[i]);
+      if (v === UNSAFE) return UNSAFE;
+      if (v !== node[i]) (copy ??= node.slice())[i] = v;
+    }
+    return copy ?? node;
+  }
+  const keys = Object.keys(node);
+  let inOrder = true;
+  for (let i = 0; i < keys.length; i++) {
+    const first = keys[i]!.charCodeAt(0);
+    if (first >= 48 && first <= 57) return UNSAFE;
+    if (i && keys[i - 1]! > keys[i]!) inOrder = false;
+  }
+  if (inOrder) {
+    let copy: Record<string, unknown> | undefined;
+    for (const key of keys) {
+      const value = (node as Record<string, unknown>)[key];
+      const v = sortedForJson(value);
+      if (v === UNSAFE) return UNSAFE;
+      if (v !== value) (copy ??= { ...(node as Record<string, unknown>) })[key] = v;
+    }
+    return copy ?? node;
+  }
+  keys.sort();
+  // No prototype: a "__proto__" key from JSON.parse stays an own member.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of keys) {
+    const v = sortedForJson((node as Record<string, unknown>)[key]);
+    if (v === UNSAFE) return UNSAFE;
+    out[key] = v;
+  }
+  return out;
+}
+
+/** The general path: the canonical text built member by member. */
+function canonicalJsonOf(node: unknown): string | undefined {
   if (node !== null && typeof node === 'object' && typeof (node as { toJSON?: unknown }).toJSON === 'function') node = (node as { toJSON(): unknown }).toJSON();
   if (node === undefined) return undefined;
   if (typeof node === 'number') return Number.isFinite(node) ? String(node) : 'null';
@@ -29,14 +84,14 @@ export function canonicalJson(node: unknown): string | undefined {
     let out = '[';
     for (let i = 0; i < node.length; i++) {
       if (i) out += ',';
-      out += canonicalJson(node[i]) ?? 'null';
+      out += canonicalJsonOf(node[i]) ?? 'null';
     }
     return out + ']';
   }
   const keys = Object.keys(node).sort();
   let out = '';
   for (const key of keys) {
-    const value = canonicalJson((node as Record<string, unknown>)[key]);
+    const value = canonicalJsonOf((node as Record<string, unknown>)[key]);
     if (value === undefined) continue;
     if (out) out += ',';
     out += JSON.stringify(key) + ':' + value;
