@@ -16,7 +16,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connect, headers, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { AckPolicy, connect, headers, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import {
   createTestDatabase,
   freePort,
@@ -124,15 +124,21 @@ async function vigilIntake(gateway: ServiceProcess, key: string, batchSize: numb
   return { accepted: N / acceptedSeconds, stored: N / storedSeconds, published: N / publishedSeconds };
 }
 
-/** Events on the org's login.failed subject: what detection would see. */
-async function publishedCount(nc: NatsConnection, orgId: string): Promise<() => Promise<number>> {
+/**
+ * Distinct events on the org's login.failed subject: what detection would see. Read as they arrive by
+ * an ordered consumer (a message carries one event or a CloudEvents batch of them).
+ */
+async function publishedCount(nc: NatsConnection, orgId: string): Promise<{ count: () => Promise<number>; stop: () => void }> {
+  // An ephemeral consumer of the one subject (NATS 2.9: one filter), acking nothing.
   const jsm = await nc.jetstreamManager();
-  return async () => {
-    const info = await jsm.streams.info('VIGIL_SECURITY', { subjects_filter: `login.failed.${orgId}` });
-    return (info.state.subjects as Record<string, number> | undefined)?.[`login.failed.${orgId}`] ?? 0;
-  };
+  const ci = await jsm.consumers.add('VIGIL_SECURITY', { filter_subject: `login.failed.${orgId}`, ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000) });
+  const messages = await (await nc.jetstream().consumers.get('VIGIL_SECURITY', ci.name)).consume();
+  const ids = new Set<string>();
+  void (async () => {
+    for await (const m of messages) for (const e of [m.json<{ id: string } | { id: string }[]>()].flat()) ids.add(e.id);
+  })();
+  return { count: async () => ids.size, stop: () => void messages.stop() };
 }
-
 
 /**
  * CPU spent per 1,000 events by each party, so the comparison holds on a busy machine too: wall-clock
@@ -219,13 +225,15 @@ async function main(): Promise<void> {
 
     const bench = await newOrg('Bench');
     await meter.begin();
-    const vigil = await vigilIntake(procs[0]!, bench.key, BATCH, bench.count, bench.published);
+    const vigil = await vigilIntake(procs[0]!, bench.key, BATCH, bench.count, bench.published.count);
+    bench.published.stop();
     const vigilCpu = await meter.perThousand(N);
     const ratio = vigil.stored / raw;
     const [gatewayRss, ingestRss] = procs.map((p) => peakRssMiB(p.pid));
     // Largest batches: peak RSS may grow only by a bounded amount, whatever the stream's length.
     const large = await newOrg('Bench large batches');
-    const vigilLarge = await vigilIntake(procs[0]!, large.key, 1000, large.count, large.published);
+    const vigilLarge = await vigilIntake(procs[0]!, large.key, 1000, large.count, large.published.count);
+    large.published.stop();
     const [gatewayRssLarge, ingestRssLarge] = procs.map((p) => peakRssMiB(p.pid));
 
     const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${await versionOf(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'])}, ${await versionOf('psql', ['--version'])}`;

@@ -25,23 +25,54 @@ const internalTimeBounds: EventTimeBounds = {
   maxAgeMs: defaultEventTimeBounds.maxAgeMs + 24 * 60 * 60_000,
 };
 
-/**
- * Parses and validates a message against the contract the consumer expects. Any violation is permanent:
- * the same bytes will fail the same way on every redelivery.
- */
-export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'> & { info?: Pick<JsMsg['info'], 'timestampNanos'> }, def: D): VigilEvent<D['type'], EventData<D>> {
+/** Payload bytes to JSON; a message that is not UTF-8 JSON fails whole, the same way on every delivery. */
+function parseMessage(msg: Pick<JsMsg, 'data'>): unknown {
   let text: string;
   try {
     text = decoder.decode(msg.data);
   } catch {
     throw new PermanentMessageError('payload is not valid UTF-8');
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new PermanentMessageError('payload is not valid JSON');
   }
+}
+
+type MessageInfo = { info?: Pick<JsMsg['info'], 'timestampNanos'> };
+
+/**
+ * Parses and validates a message against the contract the consumer expects. Any violation is permanent:
+ * the same bytes will fail the same way on every redelivery.
+ */
+export function decodeEvent<D extends EventDefinition>(msg: Pick<JsMsg, 'data'> & MessageInfo, def: D): VigilEvent<D['type'], EventData<D>> {
+  return decodeParsed(parseMessage(msg), msg, def);
+}
+
+/** One event of a message: `index` is its place in a batch message, null for a single-event message. */
+export type DecodedItem<D extends EventDefinition> = { index: number | null } & ({ event: VigilEvent<D['type'], EventData<D>> } | { error: string; raw: unknown });
+
+/**
+ * A message on an event subject carries one CloudEvent (a JSON object) or a CloudEvents batch (a JSON
+ * array of events of the subject's type; ingest publishes these, one per stored request and type).
+ * Each event is validated on its own, so one bad event of a batch is refused alone; only a message
+ * that is not JSON at all, or an empty batch, fails whole (thrown).
+ */
+export function decodeEvents<D extends EventDefinition>(msg: Pick<JsMsg, 'data'> & MessageInfo, def: D): DecodedItem<D>[] {
+  const raw = parseMessage(msg);
+  if (!Array.isArray(raw)) return [{ index: null, event: decodeParsed(raw, msg, def) }];
+  if (!raw.length) throw new PermanentMessageError('an event batch holds at least one event');
+  return raw.map((item, index) => {
+    try {
+      return { index, event: decodeParsed(item, msg, def) };
+    } catch (err) {
+      return { index, error: `/${index}: ${err instanceof Error ? err.message : String(err)}`, raw: item };
+    }
+  });
+}
+
+function decodeParsed<D extends EventDefinition>(raw: unknown, msg: MessageInfo, def: D): VigilEvent<D['type'], EventData<D>> {
   const env = cloudEventEnvelopeSchema.safeParse(raw);
   if (!env.success) throw new PermanentMessageError(`invalid envelope: ${formatErrors(zodErrors(env.error))}`);
   const e = env.data;

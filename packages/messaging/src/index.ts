@@ -3,6 +3,7 @@ export * from './faults';
 export * from './connection';
 export * from './topology';
 export * from './publisher';
+export * from './event-batches';
 export * from './acked-publisher';
 export * from './decode';
 export * from './consumer-runner';

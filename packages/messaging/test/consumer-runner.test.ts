@@ -223,6 +223,43 @@ describe('JetStreamConsumerRunner against a real NATS server', () => {
     expect(dl.header.get('Vigil-Dead-Letter-Reason')).toMatch(/org was deleted/);
   });
 
+  it('applies each event of a CloudEvents batch message once, parking only the bad ones (inbox)', async () => {
+    const durable = 'inbox-batch';
+    let failOnce = true;
+    await run(
+      durable,
+      inboxHandler({
+        db: database.db,
+        durable,
+        definition: loginFailedV1,
+        deadLetters: { nc, stream: stream.name },
+        handle: async (event, tx) => {
+          if (event.data.username === 'permanent') throw new PermanentMessageError('org was deleted');
+          // A passing failure midway: the message comes back; what was applied before it is not applied twice.
+          if (event.data.username === 'flaky' && failOnce) {
+            failOnce = false;
+            throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+          }
+          await sql`insert into effects (event_id) values (${event.id})`.execute(tx);
+        },
+      }),
+    );
+    const login = (username: string, ip = '192.0.2.6') => createEvent(loginFailedV1, { orgid: newId(), source: 'test', data: { ip, username } });
+    const good = [login('a'), login('flaky'), login('b')];
+    const refused = login('permanent');
+    const invalid = { ...login('c'), data: { ip: 'not-an-ip' } };
+    await publish(durable, [good[0], invalid, good[1], refused, good[2]]);
+    await waitFor(async () => { const i = await info(durable); return i.num_pending === 0 && i.num_ack_pending === 0 && !failOnce; }, { timeoutMs: 30_000, description: 'batch consumer idle' });
+    const rows = await sql<{ event_id: string }>`select event_id from effects where event_id = any(${good.map((e) => e.id)})`.execute(database.db);
+    expect(rows.rows.map((r) => r.event_id).sort()).toEqual(good.map((e) => e.id).sort());
+    const jsm = await nc.jetstreamManager();
+    const parked = await jsm.streams.info(streams.deadLetters.name, { subjects_filter: `deadletter.${durable}` });
+    expect(parked.state.subjects?.[`deadletter.${durable}`]).toBe(2);
+    const last = await jsm.streams.getMessage(streams.deadLetters.name, { last_by_subj: `deadletter.${durable}` });
+    expect(last.header.get('Vigil-Dead-Letter-Reason')).toMatch(/org was deleted/);
+    expect(last.json<{ id: string }>().id).toBe(refused.id);
+  });
+
   it('dead-letters an internal event with an absurd time, judged against when it entered the stream', async () => {
     const durable = 'inbox-time';
     const handled: string[] = [];

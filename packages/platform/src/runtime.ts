@@ -113,7 +113,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, BeforeApplication
   }): void {
     this.consume(
       { stream: opts.stream, durable: opts.durable, filterSubject: eventTypeFilter(opts.definition.type) },
-      inboxHandler<DB, D>({ db: this.database.db as Kysely<DB>, durable: opts.durable, definition: opts.definition, handle: opts.handle }),
+      inboxHandler<DB, D>({ db: this.database.db as Kysely<DB>, durable: opts.durable, definition: opts.definition, handle: opts.handle, deadLetters: { nc: this.nc, stream: opts.stream.name } }),
     );
   }
 

@@ -172,6 +172,24 @@ describe('detection with events out of event-time order (real PostgreSQL + NATS)
     expect(await attacksOf(org)).toEqual([expect.objectContaining({ key: '198.51.100.251', event_count: 5 })]);
   });
 
+  it('parks only the bad events of a CloudEvents batch message (as ingest publishes) and detects from their neighbours', async () => {
+    const org = randomUUID();
+    const dlSubject = `deadletter.${CONSUMER}`;
+    const deadLetters = async () => (await h.jsm.streams.info('VIGIL_DEAD_LETTERS', { subjects_filter: dlSubject })).state.subjects?.[dlSubject] ?? 0;
+    const before = await deadLetters();
+    const good = [0, 1, 2, 3, 4].map((s) => failure(org, '198.51.100.252', t0 + s * 1000));
+    // One refused by PostgreSQL (the batch's transaction fails and is split event by event), one that
+    // breaks the contract (refused when decoded): neither may take the message's other events with it.
+    const poison = failure(org, '198.51.100.253', t0, 'nul\u0000user@example.test');
+    const invalid = { ...failure(org, '198.51.100.254', t0), data: { username: 'x@example.test', reason: 'invalid_password' } };
+    const payload = new TextEncoder().encode(JSON.stringify([good[0], good[1], poison, good[2], invalid, good[3], good[4]]));
+    const { seq } = await publishRaw(js.client, eventSubject('login.failed', org), `batch-${org}`, payload);
+    await settled(seq);
+    expect(await deadLetters()).toBe(before + 2);
+    expect((await detectionsOf(org)).map((d) => d.correlationKey)).toEqual(['brute_force.ip:198.51.100.252']);
+    expect(await attacksOf(org)).toEqual([expect.objectContaining({ key: '198.51.100.252', event_count: 5 })]);
+  });
+
   it('pipelined batches: poison in a backlog of several batches costs no attack and raises none twice', async () => {
     // A backlog pulled as back-to-back 1,024-message batches: one evaluates while the one before it
     // commits. Batches holding a poison fail in their transaction after the next batch has read their

@@ -39,8 +39,8 @@ describe('ingest batch messages', () => {
     for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(streams.security.name, { seq }).catch(() => undefined);
       if (m?.subject !== `login.failed.${org.orgId}`) continue;
-      const id = (m.json() as { id: string }).id;
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      // A message carries one event or a CloudEvents batch of them.
+      for (const { id } of [m.json<{ id: string } | { id: string }[]>()].flat()) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     return producerIds.map((id) => counts.get(idOf(id)) ?? 0);
   };
@@ -127,8 +127,8 @@ describe('ingest batch messages', () => {
     const info = await jsm.streams.info(streams.security.name);
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(streams.security.name, { seq }).catch(() => undefined);
-      const e = m?.subject === `login.failed.${org.orgId}` ? (m.json() as { id: string; enrichment?: unknown }) : undefined;
-      if (e) enrichment.set(e.id, e.enrichment);
+      if (m?.subject !== `login.failed.${org.orgId}`) continue;
+      for (const e of [m.json<{ id: string; enrichment?: unknown } | { id: string; enrichment?: unknown }[]>()].flat()) enrichment.set(e.id, e.enrichment);
     }
     expect(enrichment.get(idOf('geo-public-v4'))).toEqual({ geo: expect.objectContaining({ kind: 'public', country: 'GB', latitude: expect.any(Number), longitude: expect.any(Number) }) });
     expect(enrichment.get(idOf('geo-public-v6'))).toEqual({ geo: expect.objectContaining({ kind: 'public', country: 'NL' }) });

@@ -19,7 +19,7 @@ import {
   type VigilEvent,
 } from '@vigil/contracts';
 import type { Logger } from 'pino';
-import { AckedPublisher, ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, publishDeadLetter, type Outcome } from '@vigil/messaging';
+import { AckedPublisher, ack, classifyFailure, crashPoint, correlationHeaders, correlationIdOf, describeError, encodeEvent, failureOutcome, packEventBatches, publishDeadLetter, type Outcome } from '@vigil/messaging';
 import { CONFIG, LOGGER, Metrics, NATS, ServiceRuntime, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { IngestConfig } from '../config';
 import { RawEventRepository, type NewRawEvent } from './raw-event.repository';
@@ -38,6 +38,8 @@ const TIME_BOUNDS_SLACK_MS = 60_000;
 const EVENTS_PER_TRANSACTION = 2_000;
 /** Messages handed over at once: with up to 1,000 events each, the transaction bound above applies. */
 const MESSAGES_PER_BATCH = 64;
+/** Room left in a published batch for its headers, under the server's max_payload. */
+const PUBLISH_HEADROOM_BYTES = 16 * 1024;
 /** Deliveries after which an event of a batch message that keeps failing on its own is parked. */
 const ITEM_MAX_DELIVERIES = 5;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -210,18 +212,33 @@ export class IngestHandlers implements OnModuleInit {
     // Stored is what the gateway's "accepted" waits for; publishing follows before the ack, and a
     // failure there is repaired by the redelivery, which the producer need not wait for.
     for (const state of group) if (!state.outcome) this.confirm(state);
+    // One CloudEvents batch per message and type: a request's events cost JetStream one store and ack,
+    // not one each. A redelivery publishes the same events (stored fresh or by this same message), so
+    // the same message id, and JetStream drops the copy; past its window, consumers' inboxes do.
+    const byMessageAndType = new Map<string, Item[]>();
+    for (const item of toPublish.values()) {
+      const key = `${item.state.msg.info.streamSequence} ${item.n.event.type}`;
+      const list = byMessageAndType.get(key) ?? [];
+      list.push(item);
+      byMessageAndType.set(key, list);
+    }
+    const room = (this.nc.info?.max_payload ?? 1024 * 1024) - PUBLISH_HEADROOM_BYTES;
+    const messages = [...byMessageAndType.values()].flatMap((list) =>
+      packEventBatches(list, { json: (item) => JSON.stringify(item.n.event), id: (item) => item.n.event.id, room, maxEvents: MAX_BATCH_EVENTS, msgIdPrefix: 'events:' }),
+    );
     const published = await Promise.allSettled(
-      [...toPublish.values()].map((item) =>
-        this.publisher!.publish(eventSubject(item.n.event.type, item.n.orgId), encodeEvent(item.n.event), item.n.event.id, correlationHeaders(item.state.correlationId)),
+      messages.map(({ items: [first], payload, msgId }) =>
+        this.publisher!.publish(eventSubject(first!.n.event.type, first!.n.orgId), payload, msgId, correlationHeaders(first!.state.correlationId)),
       ),
     );
     const byType = new Map<string, number>();
-    [...toPublish.values()].forEach((item, i) => {
+    messages.forEach(({ items: batch }, i) => {
       const r = published[i]!;
+      const type = batch[0]!.n.event.type;
       // A republish JetStream drops as a duplicate is not a new event out.
-      if (r.status === 'fulfilled' && !r.value.duplicate) byType.set(item.n.event.type, (byType.get(item.n.event.type) ?? 0) + 1);
-      // Stored but not published: the redelivery finds it stored by this same message and publishes it.
-      if (r.status === 'rejected' && !item.state.outcome) item.state.outcome = { kind: 'retry', reason: `publish failed: ${describeError(r.reason)}`, transient: true };
+      if (r.status === 'fulfilled' && !r.value.duplicate) byType.set(type, (byType.get(type) ?? 0) + batch.length);
+      // Stored but not published: the redelivery finds them stored by this same message and publishes them.
+      if (r.status === 'rejected') for (const item of batch) item.state.outcome ??= { kind: 'retry', reason: `publish failed: ${describeError(r.reason)}`, transient: true };
     });
     for (const [type, n] of byType) this.published.labels(type).inc(n);
     const stored = items.filter((i) => i.stored === 'fresh');

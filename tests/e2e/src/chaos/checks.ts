@@ -85,8 +85,8 @@ async function securityStreamOrder(js: JetStreamClient, jsm: JetStreamManager): 
   const ids: string[] = [];
   const messages = await consumer.consume({ max_messages: 1000 });
   for await (const m of messages) {
-    const e = m.json<{ id?: string }>();
-    if (e.id) ids.push(e.id);
+    // One event, or a CloudEvents batch of them as ingest publishes.
+    for (const e of [m.json<{ id?: string } | { id?: string }[]>()].flat()) if (e.id) ids.push(e.id);
     if (m.seq >= info.state.last_seq || m.info.pending === 0) break;
   }
   await messages.close();
