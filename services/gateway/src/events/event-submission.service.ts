@@ -1,23 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { createInbox, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import {
   MAX_BATCH_EVENTS,
   deriveId,
   eventSizeProblem,
   headers as vigilHeaders,
-  ingestConfirmationV1,
   ingestSubmittedSubject,
   intakeMac,
   parseProducerEvent,
   type EventResultV1,
-  type IngestConfirmationV1,
   type SubmissionOutcomeV1,
 } from '@vigil/contracts';
 import { correlationHeaders, currentCorrelationId, publishRaw } from '@vigil/messaging';
 import { CONFIG, LOGGER, Metrics, NATS, ProblemException, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
+import { IngestConfirmations } from './ingest-confirmations';
 
 /** Room left in a batch message for its headers, under the server's max_payload. */
 const BATCH_MESSAGE_HEADROOM_BYTES = 16 * 1024;
@@ -39,9 +38,11 @@ export type SubmissionOutcome = SubmissionOutcomeV1;
  * source, id), so a producer retrying a batch never creates a second copy.
  */
 @Injectable()
-export class EventSubmissionService {
+export class EventSubmissionService implements OnModuleInit, OnApplicationShutdown {
   private readonly timeBounds;
   private readonly confirmMs: number;
+  /** Absent when the gateway does not wait for ingest (VIGIL_INGEST_CONFIRM_MS=0). */
+  private readonly confirmations?: IngestConfirmations;
   private readonly outcomes: Counter<'outcome'>;
   private readonly intakeKey?: string;
 
@@ -53,6 +54,7 @@ export class EventSubmissionService {
   ) {
     this.timeBounds = eventTimeBounds(config);
     this.confirmMs = config.VIGIL_INGEST_CONFIRM_MS;
+    if (this.confirmMs > 0) this.confirmations = new IngestConfirmations(nc, log);
     this.intakeKey = config.VIGIL_INTAKE_KEY;
     this.outcomes = metrics.counter({
       name: 'vigil_gateway_events_total',
@@ -60,6 +62,15 @@ export class EventSubmissionService {
       labelNames: ['outcome'],
     });
     for (const outcome of ['accepted', 'duplicate', 'rejected']) this.outcomes.labels(outcome).inc(0);
+  }
+
+  onModuleInit(): void {
+    this.confirmations?.start();
+  }
+
+  /** After the HTTP server has closed, so no request still waits. */
+  onApplicationShutdown(): void {
+    this.confirmations?.close();
   }
 
   /** `allowedTypes`: the API key's event-type allow-list (null: every producer type). */
@@ -103,7 +114,9 @@ export class EventSubmissionService {
         return;
       }
       seenInBatch.add(eventId);
-      const json = JSON.stringify({ ...envelope, orgid: orgId });
+      // Set on the parsed copy (never the producer's object): stringifying a spread copy took three times as long.
+      envelope.orgid = orgId;
+      const json = JSON.stringify(envelope);
       const bytes = Buffer.byteLength(json);
       const tooLarge = eventSizeProblem(bytes);
       if (tooLarge) {
@@ -132,12 +145,11 @@ export class EventSubmissionService {
    */
   private async handOver(orgId: string, accepted: Accepted[], results: EventResult[]): Promise<void> {
     const chunks = chunkForMessages(accepted, (this.nc.info?.max_payload ?? 1024 * 1024) - BATCH_MESSAGE_HEADROOM_BYTES);
-    const inbox = this.confirmMs > 0 ? createInbox() : undefined;
-    const confirmations = inbox ? this.awaitConfirmations(inbox, chunks.length) : undefined;
+    const confirmations = this.confirmations?.open();
     const js = this.nc.jetstream();
     const subject = ingestSubmittedSubject(orgId);
     // The request's correlation id rides along, so ingest and everything downstream log it too.
-    const headers = { ...correlationHeaders(currentCorrelationId()), ...(inbox ? { [vigilHeaders.confirmTo]: inbox } : {}) };
+    const headers = { ...correlationHeaders(currentCorrelationId()), ...(confirmations ? { [vigilHeaders.confirmTo]: confirmations.subject } : {}) };
     const acks = await Promise.allSettled(
       chunks.map((c) => publishRaw(js, subject, c.msgId, c.payload, this.intakeKey ? { ...headers, [vigilHeaders.intakeMac]: intakeMac(this.intakeKey, subject, c.payload) } : headers)),
     );
@@ -171,44 +183,6 @@ export class EventSubmissionService {
         if (e) results[e.index] = { index: e.index, id: results[e.index]!.id, status: 'rejected', errors: [{ pointer: `/${e.index}`, message: `could not be stored (kept as a dead letter): ${d.reason}` }] };
       }
     }
-  }
-
-  /** Collects ingest's confirmations on a private inbox; subscribed before publishing, so none is missed. */
-  private awaitConfirmations(inbox: string, expected: number) {
-    const answers = new Map<string, IngestConfirmationV1>();
-    let notify: (() => void) | undefined;
-    const sub = this.nc.subscribe(inbox, {
-      max: expected,
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const answer = ingestConfirmationV1.parse(msg.json());
-          answers.set(answer.msgId, answer);
-          notify?.();
-        } catch (e) {
-          this.log.warn({ err: e }, 'unreadable ingest confirmation ignored');
-        }
-      },
-    });
-    return {
-      cancel: () => sub.unsubscribe(),
-      until: async (msgIds: Set<string>, ms: number): Promise<Map<string, IngestConfirmationV1>> => {
-        const done = () => [...msgIds].every((id) => answers.has(id));
-        if (!done()) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, ms);
-            notify = () => {
-              if (done()) {
-                clearTimeout(timer);
-                resolve();
-              }
-            };
-          });
-        }
-        sub.unsubscribe();
-        return answers;
-      },
-    };
   }
 }
 

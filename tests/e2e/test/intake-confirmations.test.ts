@@ -1,0 +1,54 @@
+import { waitFor } from '@vigil/testing';
+import { TestStack, loginFailed, type TestOrg } from '../src';
+
+/**
+ * Ingest's confirmations back to the gateway, which all arrive on one subscription of the gateway
+ * process: each request must get its own (the duplicates it names), and a request whose confirmation
+ * never comes is answered anyway once the bound has passed.
+ */
+describe('intake confirmations', () => {
+  let stack: TestStack;
+  let org: TestOrg;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ services: ['gateway', 'ingest'] });
+    org = await stack.createOrg('Confirmations', ['sec@confirmations.test']);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const post = (ids: string[]) => stack.api('/v1/events', { key: org.key, body: ids.map((id) => loginFailed('203.0.113.40', { id })) });
+  const statuses = (res: { body: { results: { status: string }[] } }) => res.body.results.map((r) => r.status);
+
+  it('names to each of many concurrent requests its own duplicates, where they overlap too', async () => {
+    const stored = Array.from({ length: 12 }, (_, i) => `conc-old-${i}`);
+    expect((await post(stored)).body).toMatchObject({ accepted: 12, duplicates: 0 });
+    // Request i: stored events i and i+1 (shared with request i+1) at positions of its own, between new ones.
+    const requests = Array.from({ length: 10 }, (_, i) => [...Array.from({ length: i % 3 }, (_, k) => `conc-new-${i}-${k}`), `conc-old-${i}`, `conc-new-${i}-x`, `conc-old-${i + 1}`]);
+    const answers = await Promise.all(requests.map(post));
+    answers.forEach((res, i) => {
+      expect(res.status).toBe(202);
+      expect(statuses(res)).toEqual(requests[i]!.map((id) => (id.startsWith('conc-old-') ? 'duplicate' : 'accepted')));
+    });
+  });
+
+  it('answers a request whose confirmation never comes once the bound has passed, and confirms the next ones', async () => {
+    await stack.services.get('ingest')!.stop();
+    await stack.services.get('gateway')!.stop();
+    await stack.startService('gateway', { VIGIL_INGEST_CONFIRM_MS: '1500' });
+    const started = Date.now();
+    const unconfirmed = await post(['never-1', 'never-2']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    // Stored in JetStream: accepted, without the duplicates only ingest could name.
+    expect(unconfirmed.status).toBe(202);
+    expect(unconfirmed.body).toMatchObject({ accepted: 2, duplicates: 0, rejected: 0 });
+
+    // Ingest comes back and confirms the old message to a request that stopped waiting long ago.
+    await stack.startService('ingest');
+    await waitFor(async () => (await stack.count("select count(*) as n from ingest.raw_events where producer_id like 'never-%'")) === 2, { timeoutMs: 30_000, description: 'ingest to catch up' });
+    const next = await post(['never-2', 'after-1']);
+    expect(statuses(next)).toEqual(['duplicate', 'accepted']);
+  });
+});
