@@ -13,7 +13,7 @@ import {
   type EventResultV1,
   type SubmissionOutcomeV1,
 } from '@vigil/contracts';
-import { correlationHeaders, currentCorrelationId, publishRaw } from '@vigil/messaging';
+import { AckedPublisher, correlationHeaders, currentCorrelationId } from '@vigil/messaging';
 import { CONFIG, LOGGER, Metrics, NATS, ProblemException, eventTimeBounds, type Counter } from '@vigil/platform';
 import type { GatewayConfig } from '../config';
 import { IngestConfirmations } from './ingest-confirmations';
@@ -43,6 +43,7 @@ export class EventSubmissionService implements OnModuleInit, OnApplicationShutdo
   private readonly confirmMs: number;
   /** Absent when the gateway does not wait for ingest (VIGIL_INGEST_CONFIRM_MS=0). */
   private readonly confirmations?: IngestConfirmations;
+  private publisher?: AckedPublisher;
   private readonly outcomes: Counter<'outcome'>;
   private readonly intakeKey?: string;
 
@@ -66,11 +67,14 @@ export class EventSubmissionService implements OnModuleInit, OnApplicationShutdo
 
   onModuleInit(): void {
     this.confirmations?.start();
+    // One reply subscription for every JetStream ack: js.publish makes each a request with its own timer.
+    this.publisher = new AckedPublisher(this.nc);
   }
 
   /** After the HTTP server has closed, so no request still waits. */
   onApplicationShutdown(): void {
     this.confirmations?.close();
+    this.publisher?.close();
   }
 
   /** `allowedTypes`: the API key's event-type allow-list (null: every producer type). */
@@ -146,12 +150,13 @@ export class EventSubmissionService implements OnModuleInit, OnApplicationShutdo
   private async handOver(orgId: string, accepted: Accepted[], results: EventResult[]): Promise<void> {
     const chunks = chunkForMessages(accepted, (this.nc.info?.max_payload ?? 1024 * 1024) - BATCH_MESSAGE_HEADROOM_BYTES);
     const confirmations = this.confirmations?.open();
-    const js = this.nc.jetstream();
+    const publisher = this.publisher!;
     const subject = ingestSubmittedSubject(orgId);
     // The request's correlation id rides along, so ingest and everything downstream log it too.
     const headers = { ...correlationHeaders(currentCorrelationId()), ...(confirmations ? { [vigilHeaders.confirmTo]: confirmations.subject } : {}) };
     const acks = await Promise.allSettled(
-      chunks.map((c) => publishRaw(js, subject, c.msgId, c.payload, this.intakeKey ? { ...headers, [vigilHeaders.intakeMac]: intakeMac(this.intakeKey, subject, c.payload) } : headers)),
+      // async: a publish that throws is a failed publish (503) like one that rejects.
+      chunks.map(async (c) => publisher.publish(subject, c.payload, c.msgId, this.intakeKey ? { ...headers, [vigilHeaders.intakeMac]: intakeMac(this.intakeKey, subject, c.payload) } : headers)),
     );
     const failed = acks.filter((a) => a.status === 'rejected');
     if (failed.length) {
