@@ -1,3 +1,4 @@
+import { streams } from '@vigil/contracts';
 import { waitFor } from '@vigil/testing';
 import { TestStack, loginFailed, type TestOrg } from '../src';
 
@@ -32,6 +33,20 @@ describe('intake confirmations', () => {
       expect(res.status).toBe(202);
       expect(statuses(res)).toEqual(requests[i]!.map((id) => (id.startsWith('conc-old-') ? 'duplicate' : 'accepted')));
     });
+  });
+
+  it('confirms each message of a request split in two, and stores multi-byte text exactly as sent', async () => {
+    // About 200 KB each as JSON: six do not fit one message (max_payload 1 MiB), so the batch goes as two.
+    const big = (i: number) => ({ ...loginFailed('203.0.113.41', { id: `split-${i}` }), note: `${i}:${'ü🦊中"\\'.repeat(15_000)}` });
+    expect((await stack.api('/v1/events', { key: org.key, body: [big(0), big(5)] })).body).toMatchObject({ accepted: 2 });
+    const jsm = await (await stack.natsConnection()).jetstreamManager();
+    const before = (await jsm.streams.info(streams.ingest.name)).state.last_seq;
+    const res = await stack.api('/v1/events', { key: org.key, body: [0, 1, 2, 3, 4, 5].map(big) });
+    expect((await jsm.streams.info(streams.ingest.name)).state.last_seq - before).toBe(2);
+    // Events 0 and 5 are in different messages: each message's confirmation names its own.
+    expect(statuses(res)).toEqual(['duplicate', 'accepted', 'accepted', 'accepted', 'accepted', 'duplicate']);
+    const rows = await stack.db.query<{ producer_id: string; note: string }>("select producer_id, envelope->>'note' as note from ingest.raw_events where producer_id like 'split-%' order by producer_id");
+    expect(rows).toEqual([0, 1, 2, 3, 4, 5].map((i) => ({ producer_id: `split-${i}`, note: big(i).note })));
   });
 
   it('answers a request whose confirmation never comes once the bound has passed, and confirms the next ones', async () => {

@@ -212,11 +212,19 @@ function chunkForMessages(accepted: Accepted[], room: number): Chunk[] {
   let bytes = 2;
   const close = () => {
     if (!events.length) return;
-    let json = '[';
-    for (let i = 0; i < events.length; i++) json += (i ? ',' : '') + events[i]!.json;
+    // Encoded straight into the message (`bytes` counts one comma too many): joining the events into
+    // one string first and encoding that cost up to ten times as much for a batch of 1,000.
+    const payload = Buffer.alloc(bytes - 1);
+    payload[0] = 0x5b; // [
+    let at = 1;
+    for (let i = 0; i < events.length; i++) {
+      if (i) payload[at++] = 0x2c; // ,
+      at += payload.write(events[i]!.json, at);
+    }
+    payload[at] = 0x5d; // ]
     const digest = createHash('sha256');
     for (const e of events) digest.update(e.eventId);
-    chunks.push({ msgId: `batch:${digest.digest('base64url')}`, payload: Buffer.from(json + ']'), events });
+    chunks.push({ msgId: `batch:${digest.digest('base64url')}`, payload, events });
     events = [];
     bytes = 2;
   };
