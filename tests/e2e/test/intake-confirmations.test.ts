@@ -66,4 +66,12 @@ describe('intake confirmations', () => {
     const next = await post(['never-2', 'after-1']);
     expect(statuses(next)).toEqual(['duplicate', 'accepted']);
   });
+
+  // Last: it takes the ingest stream away.
+  it('answers 503 when JetStream does not store the batch', async () => {
+    await (await (await stack.natsConnection()).jetstreamManager()).streams.delete(streams.ingest.name);
+    const res = await post(['nostream-1']);
+    expect(res.status).toBe(503);
+    expect(res.body.detail).toMatch(/could not be handed to storage; retry the whole batch/);
+  });
 });
