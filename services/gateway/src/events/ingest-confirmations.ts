@@ -60,6 +60,7 @@ export class IngestConfirmations {
           for (const id of msgIds) if (!waiter.answers.has(id)) return false;
           return true;
         };
+        // Not waiting once closed (shutdown): nothing more will come.
         if (!done() && this.waiting.has(token)) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, ms);
