@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type NatsConnection } from 'nats';
 import { createEvent, eventSubject, loginFailedV1, streams } from '@vigil/contracts';
+import { publishedEvents } from './published';
 import { cpuMs } from './cpu';
 import { createTestDatabase, freePort, repoRoot, serviceEntry, startNats, startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@vigil/testing';
 
@@ -293,11 +294,12 @@ async function frontDoorLatency(nc: NatsConnection, gatewayUrl: string, key: str
     if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${body.slice(0, 500)}`);
   };
   const subject = eventSubject('login.failed', orgId);
-  const onStream = async () => ((await jsm.streams.info(streams.security.name, { subjects_filter: subject })).state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
+  const published = await publishedEvents(nc, subject);
 
   const first4 = Array.from({ length: HTTP_ATTACKS }, (_, a) => [0, 1, 2, 3].map((k) => failure(a, k))).flat();
   for (let i = 0; i < first4.length; i += 1000) await post(first4.slice(i, i + 1000));
-  await waitFor(async () => (await onStream()) >= first4.length, { timeoutMs: 120_000, description: 'ingest to publish the first 4 failures of every attack' });
+  await waitFor(async () => (await published.count()) >= first4.length, { timeoutMs: 120_000, description: 'ingest to publish the first 4 failures of every attack' });
+  published.stop();
   await waitFor(
     async () => {
       const ci = await jsm.consumers.info(streams.security.name, DURABLE);

@@ -16,7 +16,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AckPolicy, connect, headers, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { connect, headers, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import {
   createTestDatabase,
   freePort,
@@ -28,6 +28,7 @@ import {
   type ServiceProcess,
 } from '@vigil/testing';
 import { cpuMs } from './cpu';
+import { publishedEvents } from './published';
 
 const run = promisify(execFile);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -125,22 +126,6 @@ async function vigilIntake(gateway: ServiceProcess, key: string, batchSize: numb
 }
 
 /**
- * Distinct events on the org's login.failed subject: what detection would see. Read as they arrive by
- * an ordered consumer (a message carries one event or a CloudEvents batch of them).
- */
-async function publishedCount(nc: NatsConnection, orgId: string): Promise<{ count: () => Promise<number>; stop: () => void }> {
-  // An ephemeral consumer of the one subject (NATS 2.9: one filter), acking nothing.
-  const jsm = await nc.jetstreamManager();
-  const ci = await jsm.consumers.add('VIGIL_SECURITY', { filter_subject: `login.failed.${orgId}`, ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000) });
-  const messages = await (await nc.jetstream().consumers.get('VIGIL_SECURITY', ci.name)).consume();
-  const ids = new Set<string>();
-  void (async () => {
-    for await (const m of messages) for (const e of [m.json<{ id: string } | { id: string }[]>()].flat()) ids.add(e.id);
-  })();
-  return { count: async () => ids.size, stop: () => void messages.stop() };
-}
-
-/**
  * CPU spent per 1,000 events by each party, so the comparison holds on a busy machine too: wall-clock
  * rates move with whatever else runs, CPU per event much less.
  */
@@ -220,7 +205,7 @@ async function main(): Promise<void> {
       });
       const orgId = /organisation: ([0-9a-f-]{36})/.exec(stdout)![1]!;
       const count = async () => Number((await db.query<{ n: string }>('select count(*) as n from ingest.raw_events where org_id = $1', [orgId]))[0]!.n);
-      return { key: /api key: (vgl_\S+)/.exec(stdout)![1]!, count, published: await publishedCount(observer!, orgId) };
+      return { key: /api key: (vgl_\S+)/.exec(stdout)![1]!, count, published: await publishedEvents(observer!, `login.failed.${orgId}`) };
     };
 
     const bench = await newOrg('Bench');
