@@ -38,18 +38,18 @@ describe('raw event hash chain (real PostgreSQL)', () => {
   it('chains appends across batches, skips duplicates, and detects tampering', async () => {
     const orgId = newId();
     const first = [event(1), event(2), event(3)];
-    expect((await database.db.transaction().execute((tx) => repo.append(tx, orgId, first))).fresh).toHaveLength(3);
+    expect((await repo.append(orgId, first)).fresh).toHaveLength(3);
     // A redelivered batch (same ids) plus one new event: only the new one is appended; the repeat is
     // known as stored by the same message only when it carries the same stream sequence.
     const fourth = event(4);
-    const again = await database.db.transaction().execute((tx) => repo.append(tx, orgId, [first[1]!, fourth, fourth, { ...first[2]!, ingestSeq: 99 }]));
+    const again = await repo.append(orgId, [first[1]!, fourth, fourth, { ...first[2]!, ingestSeq: 99 }]);
     expect(again.fresh).toEqual([fourth]);
     expect([...again.storedBySameMessage]).toEqual([first[1]!.eventId]);
     expect(await repo.verifyChain(orgId)).toEqual({ intact: true, checked: 4 });
 
     // Another org's chain is independent.
     const other = newId();
-    await database.db.transaction().execute((tx) => repo.append(tx, other, [event(9)]));
+    await repo.append(other, [event(9)]);
     expect(await repo.verifyChain(other)).toEqual({ intact: true, checked: 1 });
 
     // Someone with superuser rights bypasses the append-only trigger and edits event 2.
@@ -61,11 +61,35 @@ describe('raw event hash chain (real PostgreSQL)', () => {
     expect(await repo.verifyChain(other)).toEqual({ intact: true, checked: 1 });
   });
 
+  // Each repository remembers the heads it left; another replica's append, or a rolled-back one, makes
+  // that memory stale. The chain must still link every row to the one before it, each event stored once.
+  it('chains from a stale remembered head: two replicas in turn and side by side, and after a rollback', async () => {
+    const orgId = newId();
+    const [a, b] = [new RawEventRepository(database), new RawEventRepository(database)];
+    for (let i = 0; i < 6; i++) await (i % 2 ? a : b).append(orgId, [event(200 + i), event(210 + i)]);
+
+    const shared = event(300);
+    const [fromA, fromB] = await Promise.all([a.append(orgId, [event(301), shared, event(302)]), b.append(orgId, [event(303), shared])]);
+    expect([...fromA.fresh, ...fromB.fresh].map((e) => e.producerId).sort()).toEqual(['evt-300', 'evt-301', 'evt-302', 'evt-303']);
+
+    const rollback = new Error('rolled back');
+    await expect(database.db.transaction().execute(async (tx) => {
+      await a.append(orgId, [event(400)], tx);
+      throw rollback;
+    })).rejects.toBe(rollback);
+    expect((await a.append(orgId, [event(401)])).fresh).toHaveLength(1);
+
+    expect(await b.verifyChain(orgId)).toEqual({ intact: true, checked: 12 + 4 + 1 });
+    const [head] = await testDb.query<{ last_seq: string }>('select last_seq from ingest.chain_heads where org_id = $1', [orgId]);
+    const [last] = await testDb.query<{ seq: string }>('select max(seq) as seq from ingest.raw_events where org_id = $1', [orgId]);
+    expect(head!.last_seq).toBe(last!.seq);
+  });
+
   /** Appends n events to a new org's chain in batches of 3; returns the org and its rows in order. */
   async function chainOf(n: number) {
     const orgId = newId();
     const events = Array.from({ length: n }, (_, i) => event(100 + i));
-    for (let i = 0; i < n; i += 3) await database.db.transaction().execute((tx) => repo.append(tx, orgId, events.slice(i, i + 3)));
+    for (let i = 0; i < n; i += 3) await repo.append(orgId, events.slice(i, i + 3));
     const rows = await testDb.query<{ seq: string; event_id: string }>('select seq, event_id from ingest.raw_events where org_id = $1 order by seq', [orgId]);
     return { orgId, rows };
   }
@@ -122,10 +146,10 @@ describe('raw event hash chain (real PostgreSQL)', () => {
     const orgId = newId();
     for (let b = 0; b < 10; b++) {
       const batch = Array.from({ length: 500 }, (_, i) => event(b * 500 + i));
-      await database.db.transaction().execute((tx) => repo.append(tx, orgId, batch));
+      await repo.append(orgId, batch);
     }
     const indexReads = await database.db.transaction().execute(async (tx) => {
-      await repo.append(tx, orgId, Array.from({ length: 50 }, (_, i) => event(10_000 + i)));
+      await repo.append(orgId, Array.from({ length: 50 }, (_, i) => event(10_000 + i)), tx);
       // This transaction's own counters: what the append read from the (org, event) index.
       const { rows } = await sql<{ reads: string }>`select pg_stat_get_xact_tuples_returned('raw_events_org_event_uq'::regclass) as reads`.execute(tx);
       return Number(rows[0]!.reads);

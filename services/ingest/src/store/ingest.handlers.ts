@@ -248,10 +248,11 @@ export class IngestHandlers implements OnModuleInit {
   }
 
   /**
-   * Appends the events in one transaction; when it fails for something other than a passing outage,
+   * Appends the events (one statement per org); when that fails for something other than a passing outage,
    * the halves are tried on their own until the one event that can't be stored is found and parked.
    */
-  private async store(items: Item[]): Promise<void> {
+  private async store(all: Item[]): Promise<void> {
+    const items = all.filter((i) => !i.stored);
     if (!items.length) return;
     try {
       await this.append(items);
@@ -279,6 +280,10 @@ export class IngestHandlers implements OnModuleInit {
     }
   }
 
+  /**
+   * Appends each org's events in one statement of its own (raw-event.repository.ts). An org appended
+   * before a later one failed stays stored and marked, so a retry or split never stores it twice.
+   */
   private async append(items: Item[]): Promise<void> {
     const byOrg = new Map<string, Item[]>();
     for (const item of items) {
@@ -286,22 +291,16 @@ export class IngestHandlers implements OnModuleInit {
       list.push(item);
       byOrg.set(item.n.orgId, list);
     }
-    const fresh = new Set<string>();
-    const mine = new Set<string>();
-    await this.repo.db.transaction().execute(async (tx) => {
-      // Fixed lock order across batches: no deadlocks between concurrent ingest replicas.
-      for (const orgId of [...byOrg.keys()].sort()) {
-        const appended = await this.repo.append(tx, orgId, byOrg.get(orgId)!.map((i) => i.n.raw));
-        for (const s of appended.fresh) fresh.add(s.eventId);
-        for (const id of appended.storedBySameMessage) mine.add(id);
+    crashPoint(DURABLE, 'before-commit');
+    for (const [orgId, list] of byOrg) {
+      const appended = await this.repo.append(orgId, list.map((i) => i.n.raw));
+      const fresh = new Set(appended.fresh.map((e) => e.eventId));
+      // The first item with an id is the one that stored it; a repeat in the same group is a duplicate.
+      for (const item of list) {
+        item.stored = fresh.delete(item.n.event.id) ? 'fresh' : appended.storedBySameMessage.has(item.n.event.id) ? 'mine' : 'existing';
       }
-      crashPoint(DURABLE, 'before-commit');
-    });
-    crashPoint(DURABLE, 'after-commit');
-    // The first item with an id is the one that stored it; a repeat in the same group is a duplicate.
-    for (const item of items) {
-      item.stored = fresh.delete(item.n.event.id) ? 'fresh' : mine.has(item.n.event.id) ? 'mine' : 'existing';
     }
+    crashPoint(DURABLE, 'after-commit');
   }
 
   private async deadLetterItem(state: MessageState, index: number, raw: unknown, reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import type { IngestDatabase } from '../db/schema';
@@ -21,11 +21,38 @@ export interface NewRawEvent {
   ingestSeq: number;
 }
 
+/** Orgs whose chain head is remembered between appends. */
+const MAX_CACHED_HEADS = 10_000;
+/** Appends that found the head moved, in a row, before giving up (the message is then retried). */
+const MAX_APPEND_ROUNDS = 20;
+
+/** What append_events answers: rows appended, or the real head and the ids (with ingest_seq) already stored. */
+type AppendOutcome = { appended: number } | { head: string; stored: [string, string | null][] };
+
 export interface Appended {
   /** Appended now. */
   fresh: NewRawEvent[];
   /** Already stored by the same message (an earlier delivery of it): event id set. */
   storedBySameMessage: Set<string>;
+}
+
+/**
+ * Chains events from `head`: the JSON rows append_events takes, a tuple per event
+ * [event_id, occurred_at, hash (hex), ingest_seq, producer_id, source, type, dataschema, envelope],
+ * and the last hash. One JSON parameter for the whole batch: JSON.stringify is native, where pg escaped
+ * every element of ten text arrays in JavaScript. The envelope goes in as the canonical text that was
+ * hashed, so what jsonb parses is exactly what the chain covers.
+ */
+function chainRows(orgId: string, head: Buffer, events: NewRawEvent[]): { rows: string; lastHash: Buffer } {
+  let prev = head;
+  let rows = '';
+  for (const e of events) {
+    const envelope = canonicalJson(e.envelope) ?? 'null';
+    prev = chainHashOf(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt }, envelope);
+    const text = JSON.stringify([e.eventId, e.occurredAt, prev.toString('hex'), e.ingestSeq, e.producerId, e.source, e.type, e.dataschema]);
+    rows += `${rows ? ',' : '['}${text.slice(0, -1)},${envelope}]`;
+  }
+  return { rows: `${rows}]`, lastHash: prev };
 }
 
 /** The only code that touches ingest's tables. */
@@ -38,75 +65,52 @@ export class RawEventRepository {
   }
 
   /**
-   * Appends one org's events to its chain and returns those that were new. Holding the chain head's
-   * row lock serialises appends per org, so duplicates are filtered and the chain extended without races.
+   * The chain head each org had after this process's last append: appends are chained from it without
+   * asking first. A stale entry (another replica appended, or a transaction was rolled back) costs one
+   * extra round trip, never a wrong link: append_events checks it under the head's row lock.
    */
-  async append(tx: Transaction<IngestDatabase>, orgId: string, events: NewRawEvent[]): Promise<Appended> {
-    // Creates the head or, through a no-op update, takes its row lock and reads it: one round trip.
-    // ON CONFLICT DO UPDATE acts on the newest committed version, so a wait ends with the hash the
-    // previous holder left.
-    const head = await tx
-      .insertInto('chain_heads')
-      .values({ org_id: orgId, last_seq: '0', last_hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('org_id').doUpdateSet({ last_seq: sql<string>`chain_heads.last_seq` }))
-      .returning(['last_hash'])
-      .executeTakeFirstOrThrow();
+  private readonly heads = new Map<string, Buffer>();
 
-    const ids = [...new Set(events.map((e) => e.eventId))];
-    // One index probe per id, whatever the statistics say. `event_id = any(ids)` let the planner,
-    // with no statistics yet for a young table or org, scan every row of the org and filter: a cost
-    // growing with the store, per batch. LIMIT keeps the lateral subquery from being flattened into
-    // that same hash join.
-    const existing = await sql<{ event_id: string; ingest_seq: string | null }>`
-      select r.event_id, r.ingest_seq
-      from unnest(${ids}::uuid[]) as i(id)
-      cross join lateral (
-        select event_id, ingest_seq from raw_events where org_id = ${orgId}::uuid and event_id = i.id limit 1
-      ) r`
-      .execute(tx)
-      .then((r) => r.rows);
-    const seen = new Set(existing.map((r) => r.event_id));
+  /**
+   * Appends one org's events to its chain and returns those that were new: one round trip, in its own
+   * transaction unless `executor` is one. Usually a single call to append_events (migration
+   * 20261218T000000), chained from the cached head; when the head moved or some events are stored
+   * already, that call stores nothing and answers both, and the events left are chained again.
+   */
+  async append(orgId: string, events: NewRawEvent[], executor: Kysely<IngestDatabase> | Transaction<IngestDatabase> = this.db): Promise<Appended> {
     const seqOf = new Map(events.map((e) => [e.eventId, String(e.ingestSeq)]));
-    const storedBySameMessage = new Set(existing.filter((r) => r.ingest_seq !== null && r.ingest_seq === seqOf.get(r.event_id)).map((r) => r.event_id));
-    const fresh: NewRawEvent[] = [];
-    for (const e of events) {
-      if (seen.has(e.eventId)) continue;
-      seen.add(e.eventId);
-      fresh.push(e);
+    const storedBySameMessage = new Set<string>();
+    const stored = new Set<string>();
+    // A batch may name an event twice: the first one counts, in the batch's order.
+    const seen = new Set<string>();
+    const unique = events.filter((e) => !seen.has(e.eventId) && seen.add(e.eventId));
+    // Bounded: each round either appends or learns a stored id or a newer head, and heads only move.
+    for (let round = 1; ; round += 1) {
+      const fresh = unique.filter((e) => !stored.has(e.eventId));
+      if (!fresh.length) return { fresh, storedBySameMessage };
+      const expected = this.heads.get(orgId) ?? null;
+      const chained = expected ? chainRows(orgId, expected, fresh) : undefined;
+      const { rows } = await sql<{ outcome: AppendOutcome }>`
+        select append_events(${orgId}::uuid, ${GENESIS_HASH}, ${expected}, ${fresh.map((e) => e.eventId)}::uuid[], ${chained?.rows ?? null}::jsonb, ${chained?.lastHash ?? null}) as outcome`.execute(executor);
+      const outcome = rows[0]!.outcome;
+      if ('appended' in outcome) {
+        if (Number(outcome.appended) !== fresh.length) throw new Error(`append_events stored ${outcome.appended} of ${fresh.length} events of ${orgId}`);
+        this.rememberHead(orgId, chained!.lastHash);
+        return { fresh, storedBySameMessage };
+      }
+      this.rememberHead(orgId, Buffer.from(outcome.head, 'hex'));
+      for (const [id, seq] of outcome.stored) {
+        stored.add(id);
+        if (seq !== null && seq === seqOf.get(id)) storedBySameMessage.add(id);
+      }
+      if (round >= MAX_APPEND_ROUNDS) throw new Error(`chain head of ${orgId} moved under ${round} appends in a row`);
     }
-    if (!fresh.length) return { fresh, storedBySameMessage };
+  }
 
-    let prev = head.last_hash;
-    // One JSON parameter for the whole batch, a tuple per row: JSON.stringify is native, where pg
-    // escaped every element of ten text arrays in JavaScript. The envelope goes in as the canonical
-    // text that was hashed; prev_hash is the previous row's hash. Rows go in in array order, so seq
-    // follows the chain.
-    let rows = '';
-    for (const e of fresh) {
-      // Serialised once: the canonical text is both what is hashed and what jsonb parses.
-      const envelope = canonicalJson(e.envelope) ?? 'null';
-      prev = chainHashOf(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt }, envelope);
-      const text = JSON.stringify([e.eventId, e.occurredAt, prev.toString('hex'), e.ingestSeq, e.producerId, e.source, e.type, e.dataschema]);
-      rows += `${rows ? ',' : '['}${text.slice(0, -1)},${envelope}]`;
-    }
-    // The head moves in the same statement (one round trip, no seqs sent back).
-    const { numAffectedRows } = await sql`
-      with batch as (
-        select (r->>0)::uuid as e, (r->>1)::timestamptz as o, decode(r->>2, 'hex') as h, (r->>3)::bigint as q,
-          r->>4 as p, r->>5 as s, r->>6 as t, r->>7 as d, r->8 as v, n
-        from jsonb_array_elements(${rows + ']'}::jsonb) with ordinality as x(r, n)
-      ),
-      inserted as (
-        insert into raw_events (org_id, event_id, producer_id, source, type, dataschema, occurred_at, envelope, prev_hash, hash, ingest_seq)
-        select ${orgId}::uuid, e, p, s, t, d, o, v, coalesce(lag(h) over (order by n), ${head.last_hash}::bytea), h, q
-        from batch
-        order by n
-        returning seq
-      )
-      update chain_heads set last_seq = (select max(seq) from inserted), last_hash = ${prev}
-      where org_id = ${orgId}::uuid`.execute(tx);
-    if (numAffectedRows !== 1n) throw new Error(`chain head of ${orgId} not moved (${numAffectedRows} rows)`);
-    return { fresh, storedBySameMessage };
+  private rememberHead(orgId: string, hash: Buffer): void {
+    // Bounded memory whatever the number of orgs: forgetting costs one round trip per org.
+    if (this.heads.size >= MAX_CACHED_HEADS && !this.heads.has(orgId)) this.heads.clear();
+    this.heads.set(orgId, hash);
   }
 
   /**
