@@ -40,4 +40,23 @@ describe('canonical JSON of the hash chain', () => {
       { numRuns: 500 },
     );
   });
+
+  // The record is written after prev into a reused buffer (64 KiB at first) that doubles when a record
+  // does not fit. Records ending just before, at and past its end, with 1- to 4-byte UTF-8 characters
+  // there, must hash whole: each size of buffer is crossed by a run of one kind of character.
+  it('chains the same hash for records around and past the reused buffer size', () => {
+    const fields = { orgId: '0b9f3c52-4a55-4f0e-9d7a-2f7d2b8c1e11', eventId: '6f1c8a2e-5d3b-4c9a-8e7f-1a2b3c4d5e6f', type: 'login.failed', source: 'https://app.example.test', occurredAt: '2026-11-26T10:00:00.000Z' };
+    const expected = (record: ChainedFields) => createHash('sha256').update(GENESIS_HASH).update(stableStringify(record)).digest();
+    const bytesOf = (record: ChainedFields) => GENESIS_HASH.length + Buffer.byteLength(stableStringify(record));
+    const base = bytesOf({ ...fields, envelope: { data: '' } });
+    for (const [size, char] of [[2 ** 16, '😀'], [2 ** 17, '€'], [2 ** 18, 'é'], [2 ** 19, 'a']] as const) {
+      const width = Buffer.byteLength(char);
+      for (let total = size - 12; total <= size + 12; total++) {
+        const n = Math.floor((total - base) / width) - 1;
+        const record = { ...fields, envelope: { data: 'x'.repeat(total - base - n * width) + char.repeat(n) } };
+        expect(bytesOf(record)).toBe(total);
+        expect(chainHash(GENESIS_HASH, record).equals(expected(record))).toBe(true);
+      }
+    }
+  });
 });
