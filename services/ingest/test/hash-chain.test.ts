@@ -79,7 +79,11 @@ describe('raw event hash chain (real PostgreSQL)', () => {
     })).rejects.toBe(rollback);
     expect((await a.append(orgId, [event(401)])).fresh).toHaveLength(1);
 
-    expect(await b.verifyChain(orgId)).toEqual({ intact: true, checked: 12 + 4 + 1 });
+    // One replica's own appends to an org, started together, take turns: each is stored once.
+    const together = await Promise.all(Array.from({ length: 5 }, (_, i) => a.append(orgId, [event(500 + i), event(510 + i)])));
+    expect(together.map((r) => r.fresh.length)).toEqual([2, 2, 2, 2, 2]);
+
+    expect(await b.verifyChain(orgId)).toEqual({ intact: true, checked: 12 + 4 + 1 + 10 });
     const [head] = await testDb.query<{ last_seq: string }>('select last_seq from ingest.chain_heads where org_id = $1', [orgId]);
     const [last] = await testDb.query<{ seq: string }>('select max(seq) as seq from ingest.raw_events where org_id = $1', [orgId]);
     expect(head!.last_seq).toBe(last!.seq);

@@ -83,6 +83,26 @@ export class RawEventRepository {
    * already, that call stores nothing and answers both, and the events left are chained again.
    */
   async append(orgId: string, events: NewRawEvent[], executor: Kysely<IngestDatabase> | Transaction<IngestDatabase> = this.db): Promise<Appended> {
+    // One append per org at a time in this process: side by side, the second would chain from the
+    // head the first is replacing and have to do its work twice. Other orgs' appends go on meanwhile.
+    const previous = this.appending.get(orgId);
+    const turn = (previous ?? Promise.resolve()).then(() => this.appendNow(orgId, events, executor));
+    const done = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.appending.set(orgId, done);
+    try {
+      return await turn;
+    } finally {
+      if (this.appending.get(orgId) === done) this.appending.delete(orgId);
+    }
+  }
+
+  /** The org's appends in this process, chained one after the other (see append). */
+  private readonly appending = new Map<string, Promise<void>>();
+
+  private async appendNow(orgId: string, events: NewRawEvent[], executor: Kysely<IngestDatabase> | Transaction<IngestDatabase>): Promise<Appended> {
     const seqOf = new Map(events.map((e) => [e.eventId, String(e.ingestSeq)]));
     const storedBySameMessage = new Set<string>();
     const stored = new Set<string>();
@@ -109,7 +129,9 @@ export class RawEventRepository {
         stored.add(id);
         if (seq !== null && seq === seqOf.get(id)) storedBySameMessage.add(id);
       }
-      if (round >= MAX_APPEND_ROUNDS) throw new Error(`chain head of ${orgId} moved under ${round} appends in a row`);
+      // Other replicas keep winning the head: a serialization failure (SQLSTATE 40001), so the message
+      // is retried later, never parked.
+      if (round >= MAX_APPEND_ROUNDS) throw Object.assign(new Error(`chain head of ${orgId} moved under ${round} appends in a row`), { code: '40001' });
     }
   }
 
