@@ -19,13 +19,19 @@ describe('unstorableValues', () => {
     expect(unstorableValues({ 'a/b': { '~c': '\u0000' } })).toEqual([{ pointer: '/a~1b/~0c', message: expect.any(String) }]);
   });
 
-  it('refuses numbers JSON cannot hold and nesting deeper than the limit, without recursion', () => {
+  it('refuses numbers JSON cannot hold and nesting deeper than the limit, without exhausting the stack', () => {
     expect(unstorableValues(JSON.parse('{"n": 1e400}'))).toEqual([{ pointer: '/n', message: 'number is out of range' }]);
     let deep: unknown = 'leaf';
     for (let i = 0; i < 100_000; i++) deep = [deep];
     const errors = unstorableValues(deep);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toBe(`nested deeper than ${MAX_EVENT_DEPTH} levels`);
+    expect(errors[0]!.pointer).toBe('/0'.repeat(MAX_EVENT_DEPTH));
+  });
+
+  it('reports at most 20 problems, however many there are', () => {
+    expect(unstorableValues(Array.from({ length: 1000 }, () => '\u0000'))).toHaveLength(20);
+    expect(unstorableValues(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}\u0000`, 1])))).toHaveLength(20);
   });
 });
 

@@ -37,53 +37,60 @@ export function toStorableText(s: string): string {
   return s.replace(new RegExp(unstorableChar.source, 'g'), '\ufffd');
 }
 
-/** A value still to check; its pointer is only spelled out when something under it is refused. */
-interface Pending {
-  v: unknown;
-  parent: Pending | undefined;
-  key: string | number | undefined;
-  depth: number;
-}
+/** Problems reported at most per value: enough to fix a batch, bounded whatever it holds. */
+const MAX_REPORTED = 20;
 
-function pointerOf(at: Pending | undefined, prefix: string, last?: string | number): string {
-  const tokens: string[] = last === undefined ? [] : [pointerToken(last)];
-  for (let p = at; p && p.key !== undefined; p = p.parent) tokens.push(pointerToken(p.key));
-  return prefix + tokens.reverse().join('') || '/';
-}
-
-/** Every place in `value` that can't be stored as is, as JSON pointers (relative to `prefix`). */
+/**
+ * Every place in `value` that can't be stored as is, as JSON pointers (relative to `prefix`). It
+ * descends at most MAX_EVENT_DEPTH levels, so a hostile deeply nested value can't exhaust the stack;
+ * the path is one array pushed and popped, spelled out only for a value that is refused (every event
+ * passes through here, and a record per value was most of the gateway's garbage per event).
+ */
 export function unstorableValues(value: unknown, prefix = ''): FieldError[] {
   const errors: FieldError[] = [];
-  // Iterative, so a hostile deeply nested value can't exhaust the stack.
-  const stack: Pending[] = [{ v: value, parent: undefined, key: undefined, depth: 0 }];
-  while (stack.length && errors.length < 20) {
-    const at = stack.pop()!;
-    const v = at.v;
+  const path: (string | number)[] = [];
+  const refuse = (message: string, last?: string) => {
+    const tokens = path.map(pointerToken).join('') + (last === undefined ? '' : pointerToken(last));
+    errors.push({ pointer: prefix + tokens || '/', message });
+  };
+  const visit = (v: unknown, depth: number): void => {
+    if (errors.length >= MAX_REPORTED) return;
     if (typeof v === 'string') {
       const problem = stringProblem(v);
-      if (problem) errors.push({ pointer: pointerOf(at, prefix), message: problem });
-    } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) errors.push({ pointer: pointerOf(at, prefix), message: 'number is out of range' });
-    } else if (v !== null && typeof v === 'object') {
-      if (at.depth >= MAX_EVENT_DEPTH) {
-        errors.push({ pointer: pointerOf(at, prefix), message: `nested deeper than ${MAX_EVENT_DEPTH} levels` });
-        continue;
-      }
-      const depth = at.depth + 1;
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) stack.push({ v: v[i], parent: at, key: i, depth });
-        continue;
-      }
-      for (const k of Object.keys(v)) {
-        const problem = k === '__proto__' ? 'is __proto__, which JavaScript parsers drop or turn into a prototype' : stringProblem(k);
-        if (problem) {
-          errors.push({ pointer: pointerOf(at, prefix, k), message: `member name ${problem}` });
-          continue;
-        }
-        stack.push({ v: (v as Record<string, unknown>)[k], parent: at, key: k, depth });
-      }
+      if (problem) refuse(problem);
+      return;
     }
-  }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) refuse('number is out of range');
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    if (depth >= MAX_EVENT_DEPTH) {
+      refuse(`nested deeper than ${MAX_EVENT_DEPTH} levels`);
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        visit(v[i], depth + 1);
+        path.pop();
+      }
+      return;
+    }
+    for (const k in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+      const problem = k === '__proto__' ? 'is __proto__, which JavaScript parsers drop or turn into a prototype' : stringProblem(k);
+      if (problem) {
+        refuse(`member name ${problem}`, k);
+        if (errors.length >= MAX_REPORTED) return;
+        continue;
+      }
+      path.push(k);
+      visit((v as Record<string, unknown>)[k], depth + 1);
+      path.pop();
+    }
+  };
+  visit(value, 0);
   return errors;
 }
 
