@@ -224,7 +224,7 @@ export class IngestHandlers implements OnModuleInit {
     }
     const room = (this.nc.info?.max_payload ?? 1024 * 1024) - PUBLISH_HEADROOM_BYTES;
     const messages = [...byMessageAndType.values()].flatMap((list) =>
-      packEventBatches(list, { json: (item) => JSON.stringify(item.n.event), id: (item) => item.n.event.id, room, maxEvents: MAX_BATCH_EVENTS, msgIdPrefix: 'events:' }),
+      packEventBatches(list, { value: (item) => item.n.event, id: (item) => item.n.event.id, room, maxEvents: MAX_BATCH_EVENTS, msgIdPrefix: 'events:' }),
     );
     const published = await Promise.allSettled(
       messages.map(({ items: [first], payload, msgId }) =>
