@@ -12,6 +12,19 @@ describe('deriveId', () => {
     );
   });
 
+  // Namespace and name are written into a reused 4 KiB buffer that doubles when a name does not fit:
+  // names ending around its end with 1- to 4-byte characters there, and far longer ones.
+  it('derives the same ids for names around and past the reused buffer size', () => {
+    for (const char of ['a', 'é', '€', '😀']) {
+      for (let units = 4096 - 16 - 24; units <= 4096 + 8; units++) {
+        const part = 'x'.repeat(units % 4) + char.repeat(Math.floor(units / char.length / Buffer.byteLength(char)));
+        expect(deriveId(part)).toBe(uuidv5(`${part.length}:${part}`, '1b671a64-40d5-491e-99b0-da01ff1f3341'));
+      }
+    }
+    const long = '€'.repeat(20_000);
+    expect(deriveId('org', long)).toBe(uuidv5(`3:org|${long.length}:${long}`, '1b671a64-40d5-491e-99b0-da01ff1f3341'));
+  });
+
   it('keeps the parts apart: moving a separator changes the id', () => {
     expect(deriveId('a|b', 'c')).not.toBe(deriveId('a', 'b|c'));
   });

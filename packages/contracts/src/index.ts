@@ -7,6 +7,7 @@ export * from './streams';
 export * from './validation';
 export * from './storable';
 export * from './ids';
+export * from './digest';
 export * from './intake-mac';
 export * from './factory';
 export * from './events/common';

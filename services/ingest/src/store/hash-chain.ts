@@ -1,5 +1,4 @@
-import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { digest, writeUtf8Parts } from '@vigil/contracts';
 
 /** Hash of the first link of every org's chain. */
 export const GENESIS_HASH = Buffer.alloc(32);
@@ -143,18 +142,11 @@ export function chainHashOf(prev: Buffer, fields: Omit<ChainedFields, 'envelope'
     '}',
   ];
   for (;;) {
-    let at = prev.copy(scratch, 0);
-    for (const part of parts) at += scratch.write(part, at);
-    // write() stops short, at a whole character, when the rest does not fit: that leaves under 4 bytes
-    // (the longest UTF-8 character) free, so 4 or more left free prove every part went in whole.
-    if (at <= scratch.length - 4) return sha256(scratch.subarray(0, at));
+    const end = writeUtf8Parts(scratch, prev.copy(scratch, 0), parts);
+    if (end !== undefined) return digest('sha256', scratch.subarray(0, end), 'buffer');
     scratch = Buffer.allocUnsafe(scratch.length * 2);
   }
 }
 
 /** Reused by every chainHashOf call (synchronous, so never shared by two at once); grows as needed. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
-
-/** One-shot SHA-256 (crypto.hash, Node 20.12+), else through a Hash object. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
-const sha256 = oneShot ? (data: Uint8Array) => oneShot('sha256', data, 'buffer') : (data: Uint8Array) => createHash('sha256').update(data).digest();
