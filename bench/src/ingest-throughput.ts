@@ -56,15 +56,15 @@ function events(prefix: string) {
  * `tuned`: the services' client settings (see connectNats), so the baseline's client is as cheap as
  * theirs. Untuned is nats.js's defaults, the baseline of this file's earlier entries.
  */
-async function rawJetStream(natsUrl: string, payloads: Uint8Array[], tuned = true): Promise<number> {
+async function rawJetStream(natsUrl: string, payloads: Uint8Array[], tuned = true, inFlight = IN_FLIGHT): Promise<number> {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: tuned });
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: `BENCH_RAW_${tuned ? 'T' : 'D'}`, subjects: [`bench.raw${tuned ? 't' : 'd'}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: nanos(10 * 60_000) });
   const js = nc.jetstream();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < payloads.length; i += IN_FLIGHT) {
+  for (let i = 0; i < payloads.length; i += inFlight) {
     await Promise.all(
-      payloads.slice(i, i + IN_FLIGHT).map((p, j) => {
+      payloads.slice(i, i + inFlight).map((p, j) => {
         const h = headers();
         return js.publish(`bench.raw${tuned ? 't' : 'd'}.org`, p, { msgID: `raw-${i + j}`, headers: h });
       }),
@@ -121,14 +121,14 @@ const INGEST_DURABLE = 'ingest-submitted';
  * generator and nats-server deliver and parse every event on the same two cores as what is measured,
  * which the baseline does not have to share.
  */
-async function vigilIntake(nc: NatsConnection, gateway: ServiceProcess, key: string, bodies: Buffer[], org: { count: () => Promise<number>; subject: string }): Promise<IntakeRates> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+async function vigilIntake(nc: NatsConnection, gateway: ServiceProcess, key: string, bodies: Buffer[], org: { count: () => Promise<number>; subject: string }, concurrency = CONCURRENCY): Promise<IntakeRates> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL(gateway.url);
   const jsm = await nc.jetstreamManager();
   let next = 0;
   const start = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) await post(agent, url, key, bodies[next++]!);
     }),
   );
@@ -220,6 +220,7 @@ async function main(): Promise<void> {
     const raw = await rawJetStream(nats.url, payloads);
     const rawCpu = await meter.perThousand(N);
     const rawDefaults = await rawJetStream(nats.url, payloads, false);
+    const rawDeeper = await rawJetStream(nats.url, payloads, true, 2 * IN_FLIGHT);
     // Let go: 20,000 live buffers made every garbage collection of this process (the load generator,
     // metered below) slower while Vigil was measured.
     payloads = undefined;
@@ -261,6 +262,11 @@ async function main(): Promise<void> {
     const vigilLarge = await vigilIntake(reader, procs[0]!, large.key, requestBodies(1000), large);
     await checkPublishedOnce(reader, large.subject);
     const [gatewayRssLarge, ingestRssLarge] = procs.map((p) => peakRssMiB(p.pid));
+    // Twice the requests in flight (and twice the baseline's publishes): how much of the gap is waiting
+    // rather than work, on two cores shared by five processes.
+    const deeper = await newOrg('Bench deeper');
+    const vigilDeeper = await vigilIntake(reader, procs[0]!, deeper.key, requestBodies(BATCH), deeper, 2 * CONCURRENCY);
+    await checkPublishedOnce(reader, deeper.subject);
 
     const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${await versionOf(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'])}, ${await versionOf('psql', ['--version'])}`;
     const lines = [
@@ -280,6 +286,9 @@ async function main(): Promise<void> {
       `| ... and published | ${Math.round(vigilLarge.published)} |`,
       `| ratio stored / raw, 1,000/request | ${(vigilLarge.stored / raw).toFixed(3)} |`,
       `| ratio stored / raw with nats.js defaults, ${BATCH}/request | ${(vigil.stored / rawDefaults).toFixed(3)} |`,
+      `| raw JetStream publish, ${2 * IN_FLIGHT} in flight | ${Math.round(rawDeeper)} |`,
+      `| POST /v1/events -> stored, ${BATCH}/request, ${2 * CONCURRENCY} requests in flight | ${Math.round(vigilDeeper.stored)} |`,
+      `| ratio stored / raw, ${2 * CONCURRENCY} requests and ${2 * IN_FLIGHT} publishes in flight | ${(vigilDeeper.stored / rawDeeper).toFixed(3)} |`,
       '',
       'CPU ms per 1,000 events (measured, so it holds on a busy machine; PostgreSQL: backends of the bench database):',
       '',
