@@ -47,7 +47,9 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 interface Normalised {
   orgId: string;
   raw: NewRawEvent;
-  event: VigilEvent;
+  /** What the published event is made of, after the store is confirmed (see publishedEvent). */
+  data: unknown;
+  subject?: string;
 }
 
 /** One message in hand: a single event, or a batch (a JSON array, as the gateway sends a request). */
@@ -206,8 +208,8 @@ export class IngestHandlers implements OnModuleInit {
     const toPublish = new Map<string, Item>();
     for (const item of items) {
       if (item.state.outcome || !item.stored) continue;
-      if (item.stored === 'existing' && item.index !== null) item.state.duplicates.push(item.n.event.id);
-      if (item.stored !== 'existing' || item.state.republish) toPublish.set(item.n.event.id, item);
+      if (item.stored === 'existing' && item.index !== null) item.state.duplicates.push(item.n.raw.eventId);
+      if (item.stored !== 'existing' || item.state.republish) toPublish.set(item.n.raw.eventId, item);
     }
     // Stored is what the gateway's "accepted" waits for; publishing follows before the ack, and a
     // failure there is repaired by the redelivery, which the producer need not wait for.
@@ -217,24 +219,24 @@ export class IngestHandlers implements OnModuleInit {
     // the same message id, and JetStream drops the copy; past its window, consumers' inboxes do.
     const byMessageAndType = new Map<string, Item[]>();
     for (const item of toPublish.values()) {
-      const key = `${item.state.msg.info.streamSequence} ${item.n.event.type}`;
+      const key = `${item.state.msg.info.streamSequence} ${item.n.raw.type}`;
       const list = byMessageAndType.get(key) ?? [];
       list.push(item);
       byMessageAndType.set(key, list);
     }
     const room = (this.nc.info?.max_payload ?? 1024 * 1024) - PUBLISH_HEADROOM_BYTES;
     const messages = [...byMessageAndType.values()].flatMap((list) =>
-      packEventBatches(list, { value: (item) => item.n.event, id: (item) => item.n.event.id, room, maxEvents: MAX_BATCH_EVENTS, msgIdPrefix: 'events:' }),
+      packEventBatches(list, { value: (item) => publishedEvent(item.n, this.geo), id: (item) => item.n.raw.eventId, room, maxEvents: MAX_BATCH_EVENTS, msgIdPrefix: 'events:' }),
     );
     const published = await Promise.allSettled(
       messages.map(({ items: [first], payload, msgId }) =>
-        this.publisher!.publish(eventSubject(first!.n.event.type, first!.n.orgId), payload, msgId, correlationHeaders(first!.state.correlationId)),
+        this.publisher!.publish(eventSubject(first!.n.raw.type, first!.n.orgId), payload, msgId, correlationHeaders(first!.state.correlationId)),
       ),
     );
     const byType = new Map<string, number>();
     messages.forEach(({ items: batch }, i) => {
       const r = published[i]!;
-      const type = batch[0]!.n.event.type;
+      const type = batch[0]!.n.raw.type;
       // A republish JetStream drops as a duplicate is not a new event out.
       if (r.status === 'fulfilled' && !r.value.duplicate) byType.set(type, (byType.get(type) ?? 0) + batch.length);
       // Stored but not published: the redelivery finds them stored by this same message and publishes them.
@@ -271,7 +273,7 @@ export class IngestHandlers implements OnModuleInit {
         return;
       }
       const [item] = items as [Item];
-      this.log.error({ err, eventId: item.n.event.id, correlationId: item.state.correlationId }, 'event failed on its own');
+      this.log.error({ err, eventId: item.n.raw.eventId, correlationId: item.state.correlationId }, 'event failed on its own');
       const outcome = failureOutcome(err);
       const giveUp = outcome.kind === 'dead-letter' || item.state.msg.info.redeliveryCount >= ITEM_MAX_DELIVERIES;
       // A single-event message goes the runner's way; one event of a batch is parked alone.
@@ -297,7 +299,7 @@ export class IngestHandlers implements OnModuleInit {
       const fresh = new Set(appended.fresh.map((e) => e.eventId));
       // The first item with an id is the one that stored it; a repeat in the same group is a duplicate.
       for (const item of list) {
-        item.stored = fresh.delete(item.n.event.id) ? 'fresh' : appended.storedBySameMessage.has(item.n.event.id) ? 'mine' : 'existing';
+        item.stored = fresh.delete(item.n.raw.eventId) ? 'fresh' : appended.storedBySameMessage.has(item.n.raw.eventId) ? 'mine' : 'existing';
       }
     }
     crashPoint(DURABLE, 'after-commit');
@@ -352,7 +354,7 @@ export class IngestHandlers implements OnModuleInit {
     for (const { n, state } of stored) {
       const key = `${n.orgId} ${state.correlationId ?? ''}`;
       const g = groups.get(key) ?? { orgId: n.orgId, correlationId: state.correlationId, eventIds: [] };
-      g.eventIds.push(n.event.id);
+      g.eventIds.push(n.raw.eventId);
       groups.set(key, g);
     }
     for (const g of groups.values()) {
@@ -395,25 +397,33 @@ function normalise(orgId: string, raw: unknown, receivedAt: Date, ingestSeq: num
   // No producer time: the moment the event entered the stream, not whenever ingest got to it.
   const occurredAt = (envelope.time !== undefined ? new Date(envelope.time) : receivedAt).toISOString();
   const stored = { ...envelope, orgid: orgId, dataschema: definition.dataschema };
-  // Derived, so published with the event but not chained: the chain holds what the producer sent.
-  const enrichment = enrichEventData(definition.type, data, geo);
-  const event: VigilEvent = {
-    specversion: '1.0',
-    id: eventId,
-    source: envelope.source,
-    type: definition.type,
-    time: occurredAt,
-    ...(envelope.subject !== undefined ? { subject: envelope.subject } : {}),
-    datacontenttype: 'application/json',
-    dataschema: definition.dataschema,
-    orgid: orgId,
-    data,
-    ...(enrichment ? { enrichment } : {}),
-  };
   return {
     orgId,
     raw: { eventId, producerId: envelope.id, source: envelope.source, type: definition.type, dataschema: definition.dataschema, occurredAt, envelope: stored, ingestSeq },
-    event,
+    data,
+    ...(envelope.subject !== undefined ? { subject: envelope.subject } : {}),
+  };
+}
+
+/**
+ * The event as published on its type's subject, enriched. Made after the store is confirmed: the
+ * enrichment (location from the IP) is derived, so not chained, and nobody waits for it.
+ */
+function publishedEvent(n: Normalised, geo: IpLocator): VigilEvent {
+  const { raw } = n;
+  const enrichment = enrichEventData(raw.type, n.data, geo);
+  return {
+    specversion: '1.0',
+    id: raw.eventId,
+    source: raw.source,
+    type: raw.type,
+    time: raw.occurredAt,
+    ...(n.subject !== undefined ? { subject: n.subject } : {}),
+    datacontenttype: 'application/json',
+    dataschema: raw.dataschema,
+    orgid: n.orgId,
+    data: n.data,
+    ...(enrichment ? { enrichment } : {}),
   };
 }
 
