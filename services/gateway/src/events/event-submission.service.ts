@@ -214,17 +214,18 @@ function chunkForMessages(accepted: Accepted[], room: number): Chunk[] {
     if (!events.length) return;
     // Encoded straight into the message (`bytes` counts one comma too many): joining the events into
     // one string first and encoding that cost up to ten times as much for a batch of 1,000.
-    const payload = Buffer.alloc(bytes - 1);
+    const payload = Buffer.allocUnsafe(bytes - 1);
     payload[0] = 0x5b; // [
     let at = 1;
     for (let i = 0; i < events.length; i++) {
       if (i) payload[at++] = 0x2c; // ,
       at += payload.write(events[i]!.json, at);
     }
+    // allocUnsafe: a byte left unwritten would carry old memory to ingest. It can't be, so say so loudly.
+    if (at !== payload.length - 1) throw new Error(`batch payload of ${payload.length} bytes ended at ${at}`);
     payload[at] = 0x5d; // ]
-    const digest = createHash('sha256');
-    for (const e of events) digest.update(e.eventId);
-    chunks.push({ msgId: `batch:${digest.digest('base64url')}`, payload, events });
+    // The ids joined, hashed in one update: the same digest as one update per id (earlier versions' msg ids).
+    chunks.push({ msgId: `batch:${createHash('sha256').update(events.map((e) => e.eventId).join('')).digest('base64url')}`, payload, events });
     events = [];
     bytes = 2;
   };

@@ -1,7 +1,8 @@
 import { dirname, join } from 'node:path';
 import { open, type Reader, type Response } from 'maxmind';
-import type { GeoEnrichment } from '@vigil/contracts';
-import { classifyIp } from './ip-kind';
+import { ipKindSchema, type GeoEnrichment, type IpKind } from '@vigil/contracts';
+import { isIPv4 } from 'node:net';
+import { classifyIp, classifyIpv4 } from './ip-kind';
 
 /**
  * One record of the ip-location-db city MMDB layout, shared by its DB-IP Lite and GeoLite2 builds:
@@ -49,6 +50,9 @@ const RECORD_CACHE_SIZE = 10_000;
  */
 const ANSWER_GENERATION_SIZE = 10_000;
 
+/** The answer for each kind of address that is never looked up, shared (answers are not to be changed). */
+const notLocated = Object.fromEntries(ipKindSchema.options.map((kind) => [kind, Object.freeze({ kind })])) as unknown as Record<Exclude<IpKind, 'public'>, GeoEnrichment>;
+
 /** Four decimals are ~11 m: finer than any IP location is true, and drops the files' float32 noise. */
 const round = (n: number) => Math.round(n * 1e4) / 1e4;
 
@@ -85,6 +89,12 @@ export class GeoLocator implements IpLocator {
 
   /** The answer is shared between callers: copy it before changing it. */
   locate(ip: string): GeoEnrichment {
+    // IPv4 is classified by arithmetic, cheaper than probing a Map of thousands of addresses: a private
+    // or reserved one is answered without the cache (where it would only push public answers out).
+    if (isIPv4(ip)) {
+      const c = classifyIpv4(ip);
+      if (c.kind !== 'public') return notLocated[c.kind];
+    }
     const cached = this.answers.get(ip);
     if (cached) return cached;
     const answer = this.previousAnswers.get(ip) ?? this.lookup(ip);

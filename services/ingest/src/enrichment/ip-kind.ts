@@ -76,7 +76,8 @@ const isV4Cidr = (cidr: string) => isIP(cidr.split('/')[0]!) === 4;
 const ipv4Special = specialPurpose.flatMap(([kind, cidrs]) => cidrs.filter(isV4Cidr).map((c) => [...ipv4Range(c), kind] as const));
 const ipv4Reachable = globallyReachable.filter(isV4Cidr).map(ipv4Range);
 
-function classifyIpv4(address: string): IpClass {
+/** Classifies an IPv4 address already validated (isIPv4). */
+export function classifyIpv4(address: string): IpClass {
   const n = ipv4Number(address);
   if (!ipv4Reachable.some(([first, last]) => n >= first && n <= last)) {
     for (const [first, last, kind] of ipv4Special) if (n >= first && n <= last) return { kind };

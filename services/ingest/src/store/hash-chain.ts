@@ -118,35 +118,28 @@ function canonicalJsonOf(node: unknown): string | undefined {
  * stored event breaks every later hash, so the store can prove it was not edited.
  */
 export function chainHash(prev: Buffer, fields: ChainedFields): Buffer {
-  return chainHashOf(prev, fields, canonicalJson(fields.envelope));
+  return Buffer.from(chainHashHex(prev.toString('hex'), fields, canonicalJson(fields.envelope)), 'hex');
 }
 
-/** chainHash with the envelope's canonical JSON already in hand (appends store that same text). */
-export function chainHashOf(prev: Buffer, fields: Omit<ChainedFields, 'envelope'>, envelopeJson: string | undefined): Buffer {
-  // The record's keys in sorted order: envelope, eventId, occurredAt, orgId, source, type. Written
-  // piece by piece into one reused buffer after prev and hashed in one call: building the record as a
-  // string, then UTF-8, cost more garbage per event than anything else in ingest.
-  const parts = [
-    envelopeJson === undefined ? '{' : '{"envelope":',
-    envelopeJson === undefined ? '' : envelopeJson,
-    envelopeJson === undefined ? '"eventId":' : ',"eventId":',
-    JSON.stringify(fields.eventId),
-    ',"occurredAt":',
-    JSON.stringify(fields.occurredAt),
-    ',"orgId":',
-    JSON.stringify(fields.orgId),
-    ',"source":',
-    JSON.stringify(fields.source),
-    ',"type":',
-    JSON.stringify(fields.type),
-    '}',
-  ];
+/** Strings JSON.stringify renders as they are, quoted: ids and timestamps, quoted here without a call. */
+const PLAIN = /^[\w.:+-]*$/;
+const quoted = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
+/**
+ * chainHash from and to hex, with the envelope's canonical JSON already in hand (appends store that
+ * same text, and the hashes as hex). The record's keys in sorted order: envelope, eventId, occurredAt,
+ * orgId, source, type. prev and the record are written into one reused buffer and hashed in one call;
+ * the digest is taken as hex, which is what the row needs: crypto.hash into a Buffer cost as much again
+ * as the hashing, and so did the writes of the record piece by piece.
+ */
+export function chainHashHex(prevHex: string, fields: Omit<ChainedFields, 'envelope'>, envelopeJson: string | undefined): string {
+  const record = `${envelopeJson === undefined ? '{' : `{"envelope":${envelopeJson},`}"eventId":${quoted(fields.eventId)},"occurredAt":${quoted(fields.occurredAt)},"orgId":${quoted(fields.orgId)},"source":${JSON.stringify(fields.source)},"type":${JSON.stringify(fields.type)}}`;
   for (;;) {
-    const end = writeUtf8Parts(scratch, prev.copy(scratch, 0), parts);
-    if (end !== undefined) return digest('sha256', scratch.subarray(0, end), 'buffer');
+    const end = writeUtf8Parts(scratch, scratch.write(prevHex, 0, 'hex'), [record]);
+    if (end !== undefined) return digest('sha256', scratch.subarray(0, end), 'hex');
     scratch = Buffer.allocUnsafe(scratch.length * 2);
   }
 }
 
-/** Reused by every chainHashOf call (synchronous, so never shared by two at once); grows as needed. */
+/** Reused by every chainHashHex call (synchronous, so never shared by two at once); grows as needed. */
 let scratch = Buffer.allocUnsafe(64 * 1024);

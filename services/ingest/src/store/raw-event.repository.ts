@@ -4,7 +4,7 @@ import { DATABASE } from '@vigil/platform';
 import type { Database } from '@vigil/db';
 import type { IngestDatabase } from '../db/schema';
 import type { ChainBreakReason, ChainVerificationV1 } from '@vigil/contracts';
-import { canonicalJson, chainHash, chainHashOf, GENESIS_HASH } from './hash-chain';
+import { canonicalJson, chainHash, chainHashHex, GENESIS_HASH } from './hash-chain';
 
 /** Rows per query when verifying a chain: bounded memory whatever the chain's length. */
 export const VERIFY_PAGE_SIZE = 5_000;
@@ -44,20 +44,23 @@ export interface Appended {
  * hashed, so what jsonb parses is exactly what the chain covers.
  */
 function chainRows(orgId: string, head: Buffer, events: NewRawEvent[]): { rows: string; lastHash: Buffer } {
-  let prev = head;
-  // Joined once at the end: appending to one string made a rope PostgreSQL's client then flattened.
+  // Hex from link to link: the rows carry it, and only the last one is needed as bytes.
+  let prev = head.toString('hex');
+  // Joined once at the end, brackets and commas included, into one flat string: appending to one
+  // string made a rope PostgreSQL's client then flattened, and so did wrapping the joined rows in [].
   const rows: string[] = [];
   // A batch's events mostly share source, type and schema: each distinct one is escaped once.
   const quoted = new Map<string, string>();
   const quote = (s: string) => quoted.get(s) ?? quoted.set(s, JSON.stringify(s)).get(s)!;
   for (const e of events) {
     const envelope = canonicalJson(e.envelope) ?? 'null';
-    prev = chainHashOf(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt }, envelope);
+    prev = chainHashHex(prev, { orgId, eventId: e.eventId, type: e.type, source: e.source, occurredAt: e.occurredAt }, envelope);
     rows.push(
-      `[${JSON.stringify(e.eventId)},${JSON.stringify(e.occurredAt)},"${prev.toString('hex')}",${Number(e.ingestSeq)},${JSON.stringify(e.producerId)},${quote(e.source)},${quote(e.type)},${quote(e.dataschema)},${envelope}]`,
+      `${rows.length ? ',[' : '[['}${JSON.stringify(e.eventId)},${JSON.stringify(e.occurredAt)},"${prev}",${Number(e.ingestSeq)},${JSON.stringify(e.producerId)},${quote(e.source)},${quote(e.type)},${quote(e.dataschema)},${envelope}]`,
     );
   }
-  return { rows: `[${rows.join(',')}]`, lastHash: prev };
+  rows.push(']');
+  return { rows: rows.join(''), lastHash: Buffer.from(prev, 'hex') };
 }
 
 /** The only code that touches ingest's tables. */
