@@ -5,7 +5,7 @@
  * largest batches (1,000 events) to show memory stays bounded. Appends the result to docs/benchmarks.md.
  *
  *   BENCH_EVENTS (default 20000)  BENCH_BATCH (default 100 events per request)  BENCH_CONCURRENCY (default 4)
- *   BENCH_RUNS (default 3): rounds of raw JetStream then Vigil, one after the other, after one warm-up
+ *   BENCH_RUNS (default 5): rounds of raw JetStream then Vigil, one after the other, after one warm-up
  *   round; the headline is the median round's ratio (a single pair of runs on two shared cores moved by
  *   ±20 % from one run to the next)
  *   BENCH_SERVICE_NODE_ARGS: node flags for the gateway and ingest only (space-separated), e.g. to profile them:
@@ -38,7 +38,7 @@ const run = promisify(execFile);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 /** In-flight publishes for the baseline: the same number of events the HTTP path has in flight. */
 const IN_FLIGHT = BATCH * CONCURRENCY;
 const INTAKE_KEY = randomBytes(32).toString('hex');
