@@ -21,7 +21,7 @@ import { IngestConfirmations } from './ingest-confirmations';
 /** Room left in a batch message for its headers, under the server's max_payload. */
 const BATCH_MESSAGE_HEADROOM_BYTES = 16 * 1024;
 
-interface Accepted {
+export interface Accepted {
   index: number;
   eventId: string;
   /** The event as it goes to ingest, JSON; encoded once per message, not per event. */
@@ -199,14 +199,14 @@ function echoableId(raw: unknown): string | number | undefined {
   return undefined;
 }
 
-interface Chunk {
+export interface Chunk {
   msgId: string;
   payload: Uint8Array;
   events: Accepted[];
 }
 
 /** Splits the events into JSON-array messages of at most `room` bytes (and MAX_BATCH_EVENTS events). */
-function chunkForMessages(accepted: Accepted[], room: number): Chunk[] {
+export function chunkForMessages(accepted: Accepted[], room: number): Chunk[] {
   const chunks: Chunk[] = [];
   let events: Accepted[] = [];
   let bytes = 2;
